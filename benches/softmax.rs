@@ -1,0 +1,69 @@
+//! Softmax vs adaptive temperature vs sparse normalizers, rows × cols from 64×64 to
+//! 4096×4096, on every CPU backend compiled in (Flex by default, NdArray with
+//! `--features ndarray`), side by side with Burn's own fused softmax.
+//!
+//! ```text
+//! cargo bench --bench softmax --features ndarray
+//! ```
+
+use std::time::Duration;
+
+use burn::tensor::{Device, Distribution, Tensor, activation};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rigor::softmax::{Normalizer, Temperature, softmax};
+
+fn devices() -> Vec<(&'static str, Device)> {
+    #[allow(unused_mut)]
+    let mut v = vec![("flex", Device::flex())];
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    v.push(("ndarray", Device::ndarray()));
+    v
+}
+
+fn bench(c: &mut Criterion) {
+    let ops: Vec<(&str, Box<dyn Fn(Tensor<2>) -> Tensor<2>>)> = vec![
+        ("burn_softmax", Box::new(|x| activation::softmax(x, 1))),
+        (
+            "rigor_softmax",
+            Box::new(|x| softmax(x, -1, Temperature::ONE).unwrap()),
+        ),
+        (
+            "adaptive",
+            Box::new(|x| Normalizer::adaptive().apply(x, -1).unwrap()),
+        ),
+        (
+            "sparsemax",
+            Box::new(|x| Normalizer::sparsemax().apply(x, -1).unwrap()),
+        ),
+        (
+            "entmax15",
+            Box::new(|x| Normalizer::entmax(1.5).unwrap().apply(x, -1).unwrap()),
+        ),
+    ];
+    for (backend, device) in devices() {
+        let mut group = c.benchmark_group(format!("normalizers/{backend}"));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2));
+        for size in [64usize, 256, 1024, 4096] {
+            device.seed(0);
+            let x = Tensor::<2>::random([size, size], Distribution::Normal(0.0, 1.0), &device);
+            group.throughput(Throughput::Elements((size * size) as u64));
+            for (name, op) in &ops {
+                group.bench_with_input(BenchmarkId::new(*name, size), &x, |b, x| {
+                    b.iter(|| {
+                        let y = op(x.clone());
+                        device.sync().expect("sync");
+                        y
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,32 @@
+//! # rigor
+//!
+//! Tested, device-generic [Burn](https://burn.dev) implementations of five recent results about
+//! Transformers, with runnable reproductions of each paper's headline experiment.
+//!
+//! This umbrella crate re-exports the member crates:
+//!
+//! | module | crate | paper |
+//! |---|---|---|
+//! | [`softmax`] | `rigor-softmax` | *Softmax is not Enough (for Sharp Size Generalisation)*, ICML 2025 |
+//!
+//! Everything is written once against Burn 0.22's `Tensor<D>`; the `Device` picks the backend
+//! at run time (Flex by default, NdArray and wgpu behind features).
+//!
+//! ```
+//! use burn::tensor::{Device, Tensor};
+//! use rigor::softmax::Normalizer;
+//!
+//! let logits = Tensor::<2>::from_floats([[0.5, 2.0, -1.0]], &Device::flex());
+//! let weights = Normalizer::adaptive().apply(logits, -1).unwrap();
+//! assert_eq!(weights.dims(), [1, 3]);
+//! ```
+//!
+//! ## Features
+//!
+//! - `flex` (default): Burn's pure-Rust CPU backend.
+//! - `ndarray`: Burn's deprecated ndarray CPU backend.
+//! - `wgpu`: the wgpu GPU backend (Vulkan, Metal, DX12; Mesa's llvmpipe works without a GPU).
+#![warn(missing_docs)]
+#![recursion_limit = "256"]
+
+pub use rigor_softmax as softmax;
