@@ -21,8 +21,11 @@ fn devices() -> Vec<(&'static str, Device)> {
     v
 }
 
+/// A named normalizer under test.
+type Op = (&'static str, Box<dyn Fn(Tensor<2>) -> Tensor<2>>);
+
 fn bench(c: &mut Criterion) {
-    let ops: Vec<(&str, Box<dyn Fn(Tensor<2>) -> Tensor<2>>)> = vec![
+    let ops: Vec<Op> = vec![
         ("burn_softmax", Box::new(|x| activation::softmax(x, 1))),
         (
             "rigor_softmax",

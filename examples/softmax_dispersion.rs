@@ -69,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let device = Device::flex();
     let ns: Vec<usize> = (4..=16).step_by(2).map(|k| 1usize << k).collect();
-    let normalizers = vec![
+    let normalizers = [
         Normalizer::softmax(),
         Normalizer::adaptive(),
         Normalizer::scalable(1.0)?,

@@ -59,7 +59,7 @@ proptest! {
     #[test]
     fn rows_sum_to_one_and_masks_get_zero(row in masked_row(40)) {
         for norm in normalizers() {
-            let p = host(norm.apply(t2(&[row.clone()], &flex()), -1).unwrap());
+            let p = host(norm.apply(t2(std::slice::from_ref(&row), &flex()), -1).unwrap());
             let s: f32 = p.iter().sum();
             prop_assert!((s - 1.0).abs() < 1e-5, "{norm}: sum {s}");
             for (z, w) in row.iter().zip(&p) {
@@ -69,7 +69,7 @@ proptest! {
                 }
             }
         }
-        let q = host(softmax1(t2(&[row.clone()], &flex()), -1).unwrap());
+        let q = host(softmax1(t2(std::slice::from_ref(&row), &flex()), -1).unwrap());
         let s: f32 = q.iter().sum();
         prop_assert!(s > 0.0 && s < 1.0 + 1e-6, "softmax1 sums to {s}");
     }
@@ -83,8 +83,8 @@ proptest! {
     ) {
         let n = row.len();
         let t = Temperature::new(theta).unwrap();
-        let p = host(softmax(t2(&[row.clone()], &flex()), -1, t).unwrap());
-        let delta = host(spread(t2(&[row.clone()], &flex()), -1).unwrap())[0] as f64;
+        let p = host(softmax(t2(std::slice::from_ref(&row), &flex()), -1, t).unwrap());
+        let delta = host(spread(t2(std::slice::from_ref(&row), &flex()), -1).unwrap())[0] as f64;
         let b = lemma_2_1(n, delta, t).unwrap();
         for &w in &p {
             let w = f64::from(w);
@@ -129,7 +129,7 @@ proptest! {
     #[test]
     fn adaptive_equals_softmax_below_the_threshold(row in masked_row(32), sharpen in 1.0f32..50.0) {
         let row: Vec<f32> = row.iter().map(|z| z * sharpen).collect();
-        let x = t2(&[row.clone()], &flex());
+        let x = t2(std::slice::from_ref(&row), &flex());
         let p = softmax_f64(&row, 1.0);
         let h_paper: f64 = p.iter().map(|&v| -v * (v + 1e-9).ln()).sum();
         prop_assume!(h_paper < 0.5 - 1e-3);
@@ -161,7 +161,7 @@ proptest! {
         let gap = f64::from(sorted[0] - sorted[1]);
         prop_assume!(gap > 1e-2);
         let theta = gap / 30.0;
-        let p = host(softmax(t2(&[row.clone()], &flex()), -1, Temperature::new(theta).unwrap()).unwrap());
+        let p = host(softmax(t2(std::slice::from_ref(&row), &flex()), -1, Temperature::new(theta).unwrap()).unwrap());
         let arg = row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
         prop_assert!(p[arg] >= 1.0 - 1e-5, "top weight {}", p[arg]);
     }
@@ -171,8 +171,8 @@ proptest! {
     fn translation_invariance(row in masked_row(40), c in -50.0f32..50.0) {
         let shifted: Vec<f32> = row.iter().map(|z| z + c).collect();
         for norm in normalizers() {
-            let a = host(norm.apply(t2(&[row.clone()], &flex()), -1).unwrap());
-            let b = host(norm.apply(t2(&[shifted.clone()], &flex()), -1).unwrap());
+            let a = host(norm.apply(t2(std::slice::from_ref(&row), &flex()), -1).unwrap());
+            let b = host(norm.apply(t2(std::slice::from_ref(&shifted), &flex()), -1).unwrap());
             for (x, y) in a.iter().zip(&b) {
                 prop_assert!((x - y).abs() < 5e-4, "{norm}: {x} vs {y}");
             }
@@ -183,9 +183,9 @@ proptest! {
     /// and items with z <= max(z) − 1 are exactly zero (τ >= max − 1).
     #[test]
     fn sparsemax_has_exact_zeros_where_theory_says(row in masked_row(50)) {
-        let p = host(sparsemax(t2(&[row.clone()], &flex()), -1).unwrap());
+        let p = host(sparsemax(t2(std::slice::from_ref(&row), &flex()), -1).unwrap());
         let zmax = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut tau = None;
+        let mut tau: Option<f32> = None;
         for (z, w) in row.iter().zip(&p) {
             if *z <= zmax - 1.0 {
                 prop_assert_eq!(*w, 0.0, "z {} <= max - 1 must be zero", z);
@@ -193,7 +193,7 @@ proptest! {
             if *w > 0.0 {
                 let t = z - w;
                 if let Some(t0) = tau {
-                    prop_assert!((t - t0 as f32).abs() < 1e-4, "inconsistent tau");
+                    prop_assert!((t - t0).abs() < 1e-4, "inconsistent tau");
                 } else {
                     tau = Some(t);
                 }
@@ -212,7 +212,7 @@ proptest! {
     #[test]
     fn entmax_has_exact_zeros_where_theory_says(row in masked_row(50), alpha in 1.2f64..4.0) {
         let e = Entmax::new(alpha).unwrap();
-        let p = host(entmax(t2(&[row.clone()], &flex()), -1, e).unwrap());
+        let p = host(entmax(t2(std::slice::from_ref(&row), &flex()), -1, e).unwrap());
         let s: f32 = p.iter().sum();
         prop_assert!((s - 1.0).abs() < 1e-5);
         let zmax = row.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
@@ -232,7 +232,14 @@ fn entmax_tends_to_softmax_as_alpha_tends_to_one() {
     let want = softmax_f64(&row, 1.0);
     let mut errors = Vec::new();
     for alpha in [1.05, 1.01, 1.002] {
-        let p = host(entmax(t2(&[row.clone()], &flex()), -1, Entmax::new(alpha).unwrap()).unwrap());
+        let p = host(
+            entmax(
+                t2(std::slice::from_ref(&row), &flex()),
+                -1,
+                Entmax::new(alpha).unwrap(),
+            )
+            .unwrap(),
+        );
         let err = p
             .iter()
             .zip(&want)

@@ -114,7 +114,7 @@ pub fn wgpu_device() -> Option<&'static Device> {
                 x.sum().try_into_scalar::<f32>()
             }));
             match probe {
-                Ok(Ok(v)) if v == 3.0 => Some(device),
+                Ok(Ok(3.0)) => Some(device),
                 other => {
                     let why = match other {
                         Ok(Ok(v)) => format!("probe computed {v} instead of 3"),
