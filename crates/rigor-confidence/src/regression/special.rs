@@ -1,0 +1,61 @@
+//! $\ln\Gamma$ and the digamma function $\psi$ for the beta likelihood (positive arguments).
+
+/// $\ln\Gamma(x)$ for $x > 0$: Lanczos approximation ($g = 7$, 9 terms; relative error
+/// below $10^{-13}$), with the reflection formula below $x = 0.5$.
+pub fn ln_gamma(x: f64) -> f64 {
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let a = C[0] + (1..9).map(|i| C[i] / (x + i as f64)).sum::<f64>();
+    let t = x + 7.5;
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// $\psi(x) = \frac{d}{dx}\ln\Gamma(x)$ for $x > 0$: recurrence $\psi(x) = \psi(x+1) - 1/x$
+/// up to $x \ge 10$, then the asymptotic series (error below $10^{-12}$).
+pub fn digamma(mut x: f64) -> f64 {
+    let mut r = 0.0;
+    while x < 10.0 {
+        r -= 1.0 / x;
+        x += 1.0;
+    }
+    let f = 1.0 / (x * x);
+    r + x.ln()
+        - 0.5 / x
+        - f * (1.0 / 12.0 - f * (1.0 / 120.0 - f * (1.0 / 252.0 - f * (1.0 / 240.0 - f / 132.0))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ln_gamma_and_digamma_match_known_values() {
+        // lnΓ(1/2) = ln √π, lnΓ(10) = ln 9!, ψ(1) = −γ, ψ(1/2) = −γ − 2 ln 2.
+        let gamma = 0.577_215_664_901_532_9;
+        assert!((ln_gamma(0.5) - 0.572_364_942_924_700_1).abs() < 1e-12);
+        assert!((ln_gamma(10.0) - 362_880f64.ln()).abs() < 1e-11);
+        assert!((ln_gamma(0.01) - 4.599_479_878_042_021).abs() < 1e-10);
+        assert!((digamma(1.0) + gamma).abs() < 1e-12);
+        assert!((digamma(0.5) + gamma + 2.0 * 2f64.ln()).abs() < 1e-12);
+        // ψ is the derivative of lnΓ.
+        for x in [0.3, 2.5, 40.0] {
+            let h = 1e-5;
+            let fd = (ln_gamma(x + h) - ln_gamma(x - h)) / (2.0 * h);
+            assert!((fd - digamma(x)).abs() < 1e-6, "{x}");
+        }
+    }
+}
