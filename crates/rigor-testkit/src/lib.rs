@@ -44,6 +44,7 @@ pub struct TestDevice {
 
 /// Every device compiled into this build that works on this machine (see the crate docs for
 /// how wgpu is probed).
+#[allow(clippy::vec_init_then_push)] // pushes are behind per-backend cfgs
 pub fn devices() -> Vec<TestDevice> {
     #[allow(unused_mut)]
     let mut out = Vec::new();
