@@ -115,7 +115,7 @@ fn peak_memory() {
             let v = op(logits.clone(), targets.clone());
             let peak = PEAK.load(Ordering::Relaxed) - base;
             println!(
-                "  {backend:<8} {name:<20} {:>8.1} MB  ({:.2}× the logits)  [nll {v:.4e}]",
+                "  {backend:<8} {name:<20} {:>8.1} MB  ({:.2}× the logits)  [result {v:.4e}]",
                 peak as f64 / 1e6,
                 peak as f64 / (TOKENS * VOCAB * 4) as f64
             );

@@ -85,9 +85,10 @@ fn temperature_fold_matches_device_softmax() {
                 ((1.0 - gamma).ln() / theta) as f32,
                 (gamma.ln() / theta) as f32,
             ];
-            let p = burn::tensor::activation::softmax(logits2(&[row.clone()], device), 1)
-                .try_into_vec_as::<f32>()
-                .unwrap();
+            let p =
+                burn::tensor::activation::softmax(logits2(std::slice::from_ref(&row), device), 1)
+                    .try_into_vec_as::<f32>()
+                    .unwrap();
             assert_close(f64::from(p[1]), folded, 1e-6, 0.0, "γ_θ vs softmax");
             // 10 tokens, accuracy 0.7: measured perplexity of the tempered model vs the formula
             let rows: Vec<Vec<f32>> = (0..10).map(|_| row.clone()).collect();
