@@ -8,6 +8,9 @@
 //! | module | crate | paper |
 //! |---|---|---|
 //! | [`softmax`] | `rigor-softmax` | *Softmax is not Enough (for Sharp Size Generalisation)*, ICML 2025 |
+//! | [`rope`] | `rigor-rope` | *Round and Round We Go! What makes Rotary Positional Encodings useful?*, ICLR 2025 |
+//! | [`perplexity`] | `rigor-perplexity` | *Perplexity Cannot Always Tell Right from Wrong* (arXiv 2601.22950) |
+//! | [`confidence`] | `rigor-confidence` | *How Overconfidence in Initial Choices and Underconfidence Under Criticism Modulate Change of Mind in LLMs* (Kumaran et al., 2025) |
 //!
 //! Everything is written once against Burn 0.22's `Tensor<D>`; the `Device` picks the backend
 //! at run time (Flex by default, NdArray and wgpu behind features).
@@ -26,7 +29,11 @@
 //! - `flex` (default): Burn's pure-Rust CPU backend.
 //! - `ndarray`: Burn's deprecated ndarray CPU backend.
 //! - `wgpu`: the wgpu GPU backend (Vulkan, Metal, DX12; Mesa's llvmpipe works without a GPU).
+//! - `tls`: HTTPS for [`confidence`]'s HTTP agent (plain HTTP to a local server needs nothing).
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
+pub use rigor_confidence as confidence;
+pub use rigor_perplexity as perplexity;
+pub use rigor_rope as rope;
 pub use rigor_softmax as softmax;

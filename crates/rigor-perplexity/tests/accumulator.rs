@@ -275,10 +275,12 @@ fn huge_vocabulary_is_finite_and_exact() {
         let mut a = acc(EvalConfig::new());
         a.update_flat(uniform, ids(&[777], [1], device), None)
             .unwrap();
+        // 2e-4 (1.6e-5 relative): f32 exp/log on GPUs are allowed several ULP by the Vulkan
+        // spec; llvmpipe's wgpu path is 6.1e-5 off, Flex/NdArray below 1e-6.
         assert_close(
             a.log_perplexity().unwrap(),
             (v as f64).ln(),
-            1e-5,
+            2e-4,
             0.0,
             "ln V",
         );
@@ -289,7 +291,7 @@ fn huge_vocabulary_is_finite_and_exact() {
         assert_close(
             r.nll_sum,
             (v as f64).ln(),
-            1e-5,
+            2e-4,
             0.0,
             "spike at target adds 0",
         );

@@ -63,15 +63,19 @@ proptest! {
                 merged.merge(&part).unwrap();
                 start = end;
             }
+            // Per-token values are f32 from the device; a GPU picks its reduction order from
+            // the tensor's shape, so a row's NLL may differ by f32 rounding (~1e-7 relative)
+            // between splits. The pooling itself is f64 and exact: Flex/NdArray agree to 1e-12.
+            let tol = 1e-6;
             for other in [&streamed, &merged] {
                 assert_eq!(other.tokens(), whole.tokens());
-                assert!(close(other.nll_sum(), whole.nll_sum(), 1e-9));
+                assert!(close(other.nll_sum(), whole.nll_sum(), tol));
                 assert_eq!(other.sequences().len(), whole.sequences().len());
                 if whole.tokens() > 0 {
                     let (x, y) = (other.report().unwrap(), whole.report().unwrap());
-                    assert!(close(x.calibration.brier, y.calibration.brier, 1e-9));
-                    assert!(close(x.calibration.ece_equal_width, y.calibration.ece_equal_width, 1e-9) || (x.calibration.ece_equal_width - y.calibration.ece_equal_width).abs() < 1e-12);
-                    assert!((x.calibration.ece_equal_mass.unwrap() - y.calibration.ece_equal_mass.unwrap()).abs() < 1e-12);
+                    assert!(close(x.calibration.brier, y.calibration.brier, tol));
+                    assert!(close(x.calibration.ece_equal_width, y.calibration.ece_equal_width, tol) || (x.calibration.ece_equal_width - y.calibration.ece_equal_width).abs() < tol);
+                    assert!((x.calibration.ece_equal_mass.unwrap() - y.calibration.ece_equal_mass.unwrap()).abs() < tol);
                     assert_eq!(x.calibration.accuracy, y.calibration.accuracy);
                 }
             }
