@@ -1,0 +1,101 @@
+//! The main job: runs every registered paper reproduction (`rigor_lab::repro::all()`) and
+//! writes one report — `index.md` with each reproduction's table next to the paper's numbers,
+//! and each reproduction's figures, CSV tables and `results.json` in its own folder.
+//!
+//! ```text
+//! cargo run --example reproduce --all-features -- [--full | --tiny] [--only max_retrieval]
+//!     [--seeds K] [--out out/reproduce]
+//! ```
+//!
+//! The default scale finishes in minutes on a 2-core CPU; `--full` runs each paper's scale.
+//! Exits with status 1 if any reproduction failed (the index still lists it, with its error).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use clap::Parser;
+use rigor_lab::report::{IndexEntry, ReproCtx, Scale, write_index};
+
+#[derive(Parser, Debug)]
+#[command(about = "Run every registered reproduction and write one report (index.md + figures)")]
+struct Args {
+    /// Each paper's scale (hours on a CPU).
+    #[arg(long, conflicts_with = "tiny")]
+    full: bool,
+    /// Test scale (seconds to a minute each).
+    #[arg(long)]
+    tiny: bool,
+    /// Run only the reproductions with these names (repeatable).
+    #[arg(long)]
+    only: Vec<String>,
+    /// Number of seeds (overrides each reproduction's scale).
+    #[arg(long)]
+    seeds: Option<usize>,
+    /// Report folder.
+    #[arg(long, default_value = "out/reproduce")]
+    out: PathBuf,
+    /// List the registered reproductions and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let registry = rigor_lab::repro::all();
+    if args.list {
+        for r in &registry {
+            println!("{:<20} {}", r.name, r.paper);
+        }
+        return Ok(());
+    }
+    let scale = if args.full {
+        Scale::Full
+    } else if args.tiny {
+        Scale::Tiny
+    } else {
+        Scale::Default
+    };
+    let mut ctx = ReproCtx::new(&args.out, scale, Device::flex().autodiff());
+    ctx.seeds = args.seeds;
+    let selected: Vec<_> = registry
+        .iter()
+        .filter(|r| args.only.is_empty() || args.only.iter().any(|o| o == r.name))
+        .collect();
+    if selected.is_empty() {
+        return Err(format!("no reproduction named {:?} (try --list)", args.only).into());
+    }
+
+    let mut outcomes = Vec::with_capacity(selected.len());
+    for (i, r) in selected.iter().enumerate() {
+        eprintln!("[{}/{}] {} — {}", i + 1, selected.len(), r.name, r.paper);
+        let start = Instant::now();
+        let outcome = (r.run)(&ctx);
+        let seconds = start.elapsed().as_secs_f64();
+        match &outcome {
+            Ok(_) => eprintln!(
+                "[{}/{}] {}: ok in {seconds:.0} s",
+                i + 1,
+                selected.len(),
+                r.name
+            ),
+            Err(e) => eprintln!("[{}/{}] {}: FAILED: {e}", i + 1, selected.len(), r.name),
+        }
+        outcomes.push((outcome, seconds));
+    }
+    let entries: Vec<IndexEntry<'_>> = selected
+        .iter()
+        .zip(&outcomes)
+        .map(|(r, (outcome, seconds))| IndexEntry {
+            reproduction: r,
+            outcome,
+            seconds: *seconds,
+        })
+        .collect();
+    let index = write_index(&args.out, &ctx, &entries)?;
+    println!("report: {}", index.display());
+    if outcomes.iter().any(|(o, _)| o.is_err()) {
+        std::process::exit(1);
+    }
+    Ok(())
+}

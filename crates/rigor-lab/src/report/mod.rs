@@ -1,0 +1,23 @@
+//! Run reports: every experiment writes, into its own folder, `results.json` (config, seeds,
+//! metrics, crate versions, backend), CSV tables, SVG figures and a markdown section with its
+//! table next to the paper's numbers; [`registry`] gathers reproductions into one index.
+//!
+//! | what | where |
+//! |---|---|
+//! | output folder, `results.json`, run metadata | [`run`] |
+//! | tables → CSV / markdown | [`table`] |
+//! | line plots with mean ± std bands → SVG | [`plot`] |
+//! | mean ± std, paired t-test, exact McNemar test | [`stats`] |
+//! | `Reproduction`, `ReproCtx`, `ReportSection`, the index | [`registry`] |
+
+pub mod plot;
+pub mod registry;
+pub mod run;
+pub mod stats;
+pub mod table;
+
+pub use plot::{LinePlot, Series};
+pub use registry::{IndexEntry, ReportSection, ReproCtx, Reproduction, Scale, write_index};
+pub use run::{Results, RunDir, RunMeta};
+pub use stats::{MeanStd, PairedTest, mcnemar_exact, mean_std, paired_t_test};
+pub use table::Table;

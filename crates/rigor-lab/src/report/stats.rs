@@ -1,0 +1,252 @@
+//! The statistics a reproduction table needs.
+//!
+//! - [`mean_std`]: mean and sample standard deviation \\(s = \sqrt{\tfrac{1}{k-1}\sum (x_i-\bar x)^2}\\).
+//! - [`paired_t_test`]: \\(t = \bar d / (s_d/\sqrt k)\\) on the differences \\(d_i = b_i - a_i\\)
+//!   (k seeds), two-sided p from Student's t with k − 1 degrees of freedom.
+//! - [`mcnemar_exact`]: for paired binary outcomes (the same test sets scored by two
+//!   normalizers), the exact two-sided binomial test on the discordant pairs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LabError, Result};
+
+/// Mean and sample standard deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 for a single value).
+    pub std: f64,
+    /// Number of values.
+    pub count: usize,
+}
+
+/// Mean and sample standard deviation of `xs`.
+///
+/// # Errors
+/// [`LabError::Stats`] for an empty slice.
+pub fn mean_std(xs: &[f64]) -> Result<MeanStd> {
+    if xs.is_empty() {
+        return Err(LabError::Stats("mean of no values"));
+    }
+    let k = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / k;
+    let std = if xs.len() > 1 {
+        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    Ok(MeanStd {
+        mean,
+        std,
+        count: xs.len(),
+    })
+}
+
+/// Result of a paired t-test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairedTest {
+    /// Mean difference \\(\bar d\\) (second minus first).
+    pub mean_diff: f64,
+    /// t statistic (`±∞` when all differences are equal and non-zero; 0 when all are 0).
+    pub t: f64,
+    /// Degrees of freedom, k − 1.
+    pub df: usize,
+    /// Two-sided p-value.
+    pub p: f64,
+}
+
+/// Paired t-test of `b` against `a` (equal lengths ≥ 2).
+///
+/// # Errors
+/// [`LabError::Stats`] for unequal lengths or fewer than two pairs.
+pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<PairedTest> {
+    if a.len() != b.len() {
+        return Err(LabError::Stats("paired test needs equal-length samples"));
+    }
+    if a.len() < 2 {
+        return Err(LabError::Stats("paired test needs at least two pairs"));
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+    let ms = mean_std(&d)?;
+    let df = d.len() - 1;
+    let se = ms.std / (d.len() as f64).sqrt();
+    let (t, p) = if se == 0.0 {
+        if ms.mean == 0.0 {
+            (0.0, 1.0)
+        } else {
+            (ms.mean.signum() * f64::INFINITY, 0.0)
+        }
+    } else {
+        let t = ms.mean / se;
+        (t, student_t_two_sided(t, df as f64))
+    };
+    Ok(PairedTest {
+        mean_diff: ms.mean,
+        t,
+        df,
+        p,
+    })
+}
+
+/// Exact two-sided McNemar test: `b` pairs where only the first method is right, `c` where only
+/// the second is. \\(p = \min(1, 2\,P[X \le \min(b,c)])\\), \\(X \sim \mathrm{Bin}(b+c, \tfrac12)\\);
+/// 1 when there is no discordant pair.
+pub fn mcnemar_exact(b: u64, c: u64) -> f64 {
+    let n = b + c;
+    if n == 0 {
+        return 1.0;
+    }
+    let k = b.min(c);
+    // log-space binomial pmf, summed from the tail.
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let mut tail = 0.0;
+    for i in 0..=k {
+        tail += (ln_choose(n, i) + ln_half_n).exp();
+    }
+    (2.0 * tail).min(1.0)
+}
+
+fn ln_choose(n: u64, k: u64) -> f64 {
+    ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error < 1e-13).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = G[0];
+    let t = x + 7.5;
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// Two-sided p-value of Student's t: \\(I_{\nu/(\nu+t^2)}(\nu/2, 1/2)\\).
+fn student_t_two_sided(t: f64, df: f64) -> f64 {
+    incomplete_beta(df / 2.0, 0.5, df / (df + t * t)).clamp(0.0, 1.0)
+}
+
+/// Regularised incomplete beta \\(I_x(a,b)\\) (continued fraction, Numerical Recipes §6.4).
+fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_cf(a, b, x) / a
+    } else {
+        1.0 - ln_front.exp() * beta_cf(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..300 {
+        let m = f64::from(m);
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_std_matches_hand_values() {
+        let ms = mean_std(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!(ms.mean, 2.5);
+        assert!((ms.std - 1.290_994_448_735_805_6).abs() < 1e-12);
+        assert_eq!(mean_std(&[5.0]).unwrap().std, 0.0);
+        assert!(mean_std(&[]).is_err());
+    }
+
+    #[test]
+    fn student_t_p_values_match_tables() {
+        // Two-sided critical values: t_{0.975, 4} = 2.776445, t_{0.975, 30} = 2.042272,
+        // t_{0.995, 2} = 9.924843 (standard tables, 6 digits).
+        assert!((student_t_two_sided(2.776_445, 4.0) - 0.05).abs() < 1e-5);
+        assert!((student_t_two_sided(2.042_272, 30.0) - 0.05).abs() < 1e-5);
+        assert!((student_t_two_sided(9.924_843, 2.0) - 0.01).abs() < 1e-5);
+        assert!((student_t_two_sided(0.0, 5.0) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn paired_t_test_on_a_known_example() {
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let b = [1.5, 2.1, 3.9, 4.2, 5.8];
+        let t = paired_t_test(&a, &b).unwrap();
+        // d = (0.5, 0.1, 0.9, 0.2, 0.8): mean 0.5, sd 0.353553, t = 3.162278, df 4.
+        assert!((t.mean_diff - 0.5).abs() < 1e-12);
+        assert!((t.t - 3.162_277_66).abs() < 1e-6);
+        assert_eq!(t.df, 4);
+        // p = 0.03411 (R: t.test(b, a, paired = TRUE)).
+        assert!((t.p - 0.034_11).abs() < 1e-4, "p {}", t.p);
+        let same = paired_t_test(&a, &a).unwrap();
+        assert_eq!((same.t, same.p), (0.0, 1.0));
+        assert!(paired_t_test(&a, &b[..3]).is_err());
+    }
+
+    #[test]
+    fn mcnemar_exact_matches_binomial() {
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
+        // b = 0, c = 5: 2 · 0.5⁵ = 0.0625.
+        assert!((mcnemar_exact(0, 5) - 0.0625).abs() < 1e-12);
+        // b = 2, c = 8: 2 · (1 + 10 + 45)/1024 = 0.109375.
+        assert!((mcnemar_exact(2, 8) - 0.109_375).abs() < 1e-12);
+        assert_eq!(mcnemar_exact(5, 5), 1.0);
+    }
+}

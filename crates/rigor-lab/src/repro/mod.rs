@@ -1,0 +1,14 @@
+//! Paper reproductions, each registered as a [`Reproduction`] for the `reproduce` example.
+//!
+//! | paper | experiment | module |
+//! |---|---|---|
+//! | *Softmax is not Enough* (ICML 2025), §3 / S1 | max retrieval, softmax vs adaptive θ | [`max_retrieval`] |
+
+pub mod max_retrieval;
+
+use crate::report::Reproduction;
+
+/// Every registered reproduction, in report order.
+pub fn all() -> Vec<Reproduction> {
+    vec![max_retrieval::reproduction()]
+}

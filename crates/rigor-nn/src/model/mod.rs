@@ -1,0 +1,12 @@
+//! Models built from the blocks.
+//!
+//! - [`decoder`] — a small decoder-only LM (token embedding, optional learned positions or
+//!   RoPE, pre-norm blocks, final norm, tied or untied head).
+//! - [`set_readout`] — items → MLP → one attention head with a (learned or given) query → MLP
+//!   → class logits — the max-retrieval architecture of *Softmax is not Enough* §5.
+
+pub mod decoder;
+pub mod set_readout;
+
+pub use decoder::{DecoderCache, DecoderLm, DecoderLmConfig, DecoderOutput, PositionalEncoding};
+pub use set_readout::{QuerySource, SetReadout, SetReadoutConfig, SetReadoutOutput};

@@ -1,0 +1,336 @@
+//! Attention claims: the KV cache reproduces the full causal forward, the causal mask hides the
+//! future, padded keys are ignored, fully masked rows stay finite, and swapping the normalizer
+//! changes the weights but not the parameters. Every test runs on every compiled device
+//! (flex, ndarray, wgpu).
+//!
+//! Tolerances: the cached and full paths compute the same rows with the same ops but
+//! different tensor shapes (reduction lengths, concatenations), so they agree to f32
+//! round-off, ~1e-6 on these O(1) activations; 1e-4 leaves room for wgpu's reduction order
+//! and entmax's bisection.
+
+mod common;
+
+use burn::tensor::{Device, Tensor};
+use common::{assert_close, host, input3, padding, tokens};
+use rigor_nn::*;
+use rigor_rope::{RopeConfig, Rotation};
+use rigor_softmax::Normalizer;
+use rigor_testkit::for_each_device;
+
+const TOL: f32 = 1e-4;
+
+fn normalizers() -> Vec<Normalizer> {
+    vec![
+        Normalizer::softmax(),
+        Normalizer::adaptive(),
+        Normalizer::entmax(1.5).unwrap(),
+        Normalizer::softmax1(),
+    ]
+}
+
+fn mha(rope: bool, normalizer: Normalizer, device: &Device) -> MultiHeadAttention {
+    MultiHeadAttentionConfig::new(8, 2)
+        .with_rope(rope.then(|| RopeConfig::new(4)))
+        .with_normalizer(normalizer)
+        .init(device)
+        .unwrap()
+}
+
+#[test]
+fn kv_cache_matches_full_causal_forward_for_every_normalizer() {
+    for_each_device(|device| {
+        for normalizer in normalizers() {
+            for rope in [false, true] {
+                let m = mha(rope, normalizer.clone(), device);
+                let x = input3(2, 5, 8, 1, device);
+                let full = host(m.forward(x.clone(), &AttentionMask::causal()).unwrap());
+                let mut cache = KvCache::new();
+                let mut parts = Vec::new();
+                for (start, len) in [(0, 2), (2, 1), (3, 2)] {
+                    let chunk = x.clone().narrow(1, start, len);
+                    parts.push(
+                        m.forward_cached(chunk, &mut cache, &AttentionMask::causal())
+                            .unwrap(),
+                    );
+                }
+                assert_eq!(cache.len(), 5);
+                let inc = host(Tensor::cat(parts, 1));
+                assert_close(&inc, &full, TOL, &format!("{normalizer}, rope={rope}"));
+            }
+        }
+    });
+}
+
+#[test]
+fn decoder_kv_cache_matches_full_forward_token_by_token() {
+    for_each_device(|device| {
+        let positionals = [
+            PositionalEncoding::None,
+            PositionalEncoding::Learned,
+            PositionalEncoding::Rope(RopeConfig::new(8)),
+            PositionalEncoding::Rope(
+                RopeConfig::new(8).with_rotation(Rotation::Proportional { p: 0.5 }),
+            ),
+        ];
+        for positional in positionals {
+            let model = DecoderLmConfig::new(13, 16, 2, 2)
+                .with_positional(positional.clone())
+                .with_max_seq_len(8)
+                .init(device)
+                .unwrap();
+            let toks = tokens(&[vec![1, 5, 2, 9, 12, 0], vec![3, 3, 7, 1, 4, 11]], device);
+            let full = host(model.forward(toks.clone(), None).unwrap());
+            let mut cache = model.new_cache();
+            let steps: Vec<Tensor<3>> = (0..6)
+                .map(|t| {
+                    model
+                        .forward_cached(toks.clone().narrow(1, t, 1), None, &mut cache)
+                        .unwrap()
+                })
+                .collect();
+            assert_eq!(cache.len(), 6);
+            let inc = host(Tensor::cat(steps, 1));
+            assert_close(&inc, &full, TOL, &format!("{positional:?}"));
+        }
+    });
+}
+
+#[test]
+fn causal_output_at_t_is_independent_of_later_tokens() {
+    for_each_device(|device| {
+        let model = DecoderLmConfig::new(13, 16, 2, 2)
+            .with_positional(PositionalEncoding::Rope(RopeConfig::new(8)))
+            .init(device)
+            .unwrap();
+        let a = tokens(&[vec![1, 5, 2, 9, 12, 0]], device);
+        let b = tokens(&[vec![1, 5, 2, 3, 3, 8]], device);
+        let la = host(model.forward(a, None).unwrap().narrow(1, 0, 3));
+        let lb = host(model.forward(b, None).unwrap().narrow(1, 0, 3));
+        assert_close(&la, &lb, 1e-5, "logits of the shared prefix");
+        // and the last position does see the change
+        let a = tokens(&[vec![1, 5, 2, 9]], device);
+        let b = tokens(&[vec![1, 5, 2, 3]], device);
+        let la = host(model.forward(a, None).unwrap().narrow(1, 3, 1));
+        let lb = host(model.forward(b, None).unwrap().narrow(1, 3, 1));
+        assert!(
+            common::max_abs_diff(&la, &lb) > 1e-4,
+            "last logits must depend on the last token"
+        );
+    });
+}
+
+#[test]
+fn causal_weights_are_zero_above_the_diagonal() {
+    for_each_device(|device| {
+        let m = mha(true, Normalizer::softmax(), device);
+        let out = m
+            .forward_with_weights(input3(1, 4, 8, 2, device), &AttentionMask::causal())
+            .unwrap();
+        let w = host(out.weights.unwrap()); // [1, 2, 4, 4]
+        for h in 0..2 {
+            for i in 0..4 {
+                for j in 0..4 {
+                    let v = w[h * 16 + i * 4 + j];
+                    if j > i {
+                        assert_eq!(v, 0.0, "head {h}: w[{i}][{j}]");
+                    }
+                }
+                let row: f32 = (0..4).map(|j| w[h * 16 + i * 4 + j]).sum();
+                assert!((row - 1.0).abs() < 1e-5, "row sums to one");
+            }
+        }
+    });
+}
+
+#[test]
+fn padding_mask_ignores_padded_keys() {
+    for_each_device(|device| {
+        for normalizer in normalizers() {
+            let m = mha(false, normalizer.clone(), device);
+            let x = input3(1, 4, 8, 3, device);
+            let y = input3(1, 4, 8, 4, device);
+            // x and z share tokens 0..3; token 3 (padded) differs.
+            let z = Tensor::cat(vec![x.clone().narrow(1, 0, 3), y.narrow(1, 3, 1)], 1);
+            let mask = AttentionMask::none()
+                .with_key_padding(padding(&[vec![false, false, false, true]], device));
+            let ox = m.forward_with_weights(x.clone(), &mask).unwrap();
+            let oz = m.forward(z, &mask).unwrap();
+            let short = m
+                .forward(x.narrow(1, 0, 3), &AttentionMask::none())
+                .unwrap();
+            let ox_out = host(ox.output.narrow(1, 0, 3));
+            assert_close(
+                &ox_out,
+                &host(oz.narrow(1, 0, 3)),
+                1e-5,
+                &format!("{normalizer}"),
+            );
+            assert_close(
+                &ox_out,
+                &host(short),
+                TOL,
+                &format!("{normalizer}: = unpadded"),
+            );
+            let w = host(ox.weights.unwrap());
+            for (i, v) in w.iter().enumerate() {
+                if i % 4 == 3 {
+                    assert_eq!(*v, 0.0, "{normalizer}: weight on the padded key");
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn fully_masked_rows_are_finite_and_zero_weight() {
+    for_each_device(|device| {
+        for normalizer in normalizers() {
+            let m = mha(true, normalizer.clone(), device);
+            // batch row 1: every key padded; causal + first key padded in row 0 masks query 0.
+            let pad = padding(&[vec![true, false, false], vec![true, true, true]], device);
+            let out = m
+                .forward_with_weights(
+                    input3(2, 3, 8, 5, device),
+                    &AttentionMask::causal().with_key_padding(pad),
+                )
+                .unwrap();
+            let o = host(out.output);
+            assert!(
+                o.iter().all(|v| v.is_finite()),
+                "{normalizer}: output finite"
+            );
+            let w = host(out.weights.unwrap()); // [2, 2, 3, 3]
+            assert!(
+                w.iter().all(|v| v.is_finite()),
+                "{normalizer}: weights finite"
+            );
+            assert!(
+                w[18..].iter().all(|&v| v == 0.0),
+                "{normalizer}: all-padded row"
+            );
+            for h in 0..2 {
+                assert!(
+                    w[h * 9..h * 9 + 3].iter().all(|&v| v == 0.0),
+                    "{normalizer}: query 0"
+                );
+            }
+        }
+        // The decoder too, with a fully padded sequence.
+        let model = DecoderLmConfig::new(7, 8, 2, 1).init(device).unwrap();
+        let logits = model
+            .forward(
+                tokens(&[vec![1, 2, 3]], device),
+                Some(padding(&[vec![true, true, true]], device)),
+            )
+            .unwrap();
+        assert!(host(logits).iter().all(|v| v.is_finite()));
+    });
+}
+
+#[test]
+fn swapping_the_normalizer_changes_weights_not_parameters() {
+    for_each_device(|device| {
+        let m = mha(true, Normalizer::softmax(), device);
+        let x = input3(1, 5, 8, 6, device);
+        let before_params = host(m.query.weight.val());
+        let n_params = burn::module::Module::num_params(&m);
+        let w_soft = host(
+            m.forward_with_weights(x.clone(), &AttentionMask::causal())
+                .unwrap()
+                .weights
+                .unwrap(),
+        );
+        let m = m.with_normalizer(Normalizer::sparsemax());
+        assert_eq!(m.normalizer(), &Normalizer::sparsemax());
+        let w_sparse = host(
+            m.forward_with_weights(x, &AttentionMask::causal())
+                .unwrap()
+                .weights
+                .unwrap(),
+        );
+        assert!(
+            common::max_abs_diff(&w_soft, &w_sparse) > 1e-3,
+            "weights must change"
+        );
+        assert_eq!(host(m.query.weight.val()), before_params);
+        assert_eq!(burn::module::Module::num_params(&m), n_params);
+
+        // Whole models: every block's normalizer is swapped, parameters are not.
+        let mut lm = DecoderLmConfig::new(7, 8, 2, 2).init(device).unwrap();
+        let n = burn::module::Module::num_params(&lm);
+        let emb = host(lm.token_embedding.weight.val());
+        lm.set_normalizer(Normalizer::adaptive());
+        assert!(
+            lm.blocks
+                .iter()
+                .all(|b| b.attention.normalizer() == &Normalizer::adaptive())
+        );
+        assert_eq!(burn::module::Module::num_params(&lm), n);
+        assert_eq!(host(lm.token_embedding.weight.val()), emb);
+    });
+}
+
+#[test]
+fn cross_attention_weights_are_distributions_over_the_context() {
+    for_each_device(|device| {
+        let m = mha(false, Normalizer::softmax(), device);
+        let q = input3(2, 3, 8, 7, device);
+        let c = input3(2, 5, 8, 8, device);
+        let out = m.forward_cross(q, c, &AttentionMask::none()).unwrap();
+        assert_eq!(out.output.dims(), [2, 3, 8]);
+        let w = out.weights.unwrap();
+        assert_eq!(w.dims(), [2, 2, 3, 5]);
+        for s in host(w.sum_dim(3)) {
+            assert!((s - 1.0).abs() < 1e-5);
+        }
+    });
+}
+
+#[test]
+fn set_readout_weights_ignore_padded_items_and_swap_normalizer() {
+    for_each_device(|device| {
+        let model = SetReadoutConfig::new(3, 8, 4).init(device).unwrap();
+        let items = input3(2, 5, 3, 9, device);
+        let pad = padding(
+            &[vec![false, false, false, false, true], vec![false; 5]],
+            device,
+        );
+        let out = model.forward(items.clone(), None, Some(pad)).unwrap();
+        assert_eq!(out.logits.dims(), [2, 4]);
+        let w = host(out.weights);
+        assert_eq!(w[4], 0.0, "padded item");
+        let s0: f32 = w[..5].iter().sum();
+        let s1: f32 = w[5..].iter().sum();
+        assert!((s0 - 1.0).abs() < 1e-5 && (s1 - 1.0).abs() < 1e-5);
+        // Padding = dropping the item.
+        let short = model
+            .forward(items.clone().narrow(1, 0, 4), None, None)
+            .unwrap();
+        let padded = model
+            .forward(
+                items.clone(),
+                None,
+                Some(padding(
+                    &[
+                        vec![false, false, false, false, true],
+                        vec![false, false, false, false, true],
+                    ],
+                    device,
+                )),
+            )
+            .unwrap();
+        assert_close(
+            &host(short.logits),
+            &host(padded.logits),
+            TOL,
+            "padded == dropped",
+        );
+        // Swap the normalizer: logits change, parameters do not.
+        let q = host(model.query.as_ref().unwrap().val());
+        let soft = host(model.forward(items.clone(), None, None).unwrap().weights);
+        let model = model.with_normalizer(Normalizer::softmax_with_temperature(0.1).unwrap());
+        let sharp = host(model.forward(items, None, None).unwrap().weights);
+        assert!(common::max_abs_diff(&soft, &sharp) > 1e-4);
+        assert_eq!(host(model.query.as_ref().unwrap().val()), q);
+    });
+}
