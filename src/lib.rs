@@ -10,6 +10,7 @@
 //! | [`softmax`] | `rigor-softmax` | *Softmax is not Enough (for Sharp Size Generalisation)*, ICML 2025 |
 //! | [`rope`] | `rigor-rope` | *Round and Round We Go! What makes Rotary Positional Encodings useful?*, ICLR 2025 |
 //! | [`perplexity`] | `rigor-perplexity` | *Perplexity Cannot Always Tell Right from Wrong* (arXiv 2601.22950) |
+//! | [`optim`] | `rigor-optim` | *Optimizers Qualitatively Alter Solutions And We Should Leverage This* (2025) |
 //! | [`confidence`] | `rigor-confidence` | *How Overconfidence in Initial Choices and Underconfidence Under Criticism Modulate Change of Mind in LLMs* (Kumaran et al., 2025) |
 //!
 //! Everything is written once against Burn 0.22's `Tensor<D>`; the `Device` picks the backend
@@ -34,6 +35,7 @@
 #![recursion_limit = "256"]
 
 pub use rigor_confidence as confidence;
+pub use rigor_optim as optim;
 pub use rigor_perplexity as perplexity;
 pub use rigor_rope as rope;
 pub use rigor_softmax as softmax;

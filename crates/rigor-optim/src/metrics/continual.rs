@@ -1,5 +1,5 @@
-//! Continual-learning metrics from the accuracy matrix (S4: "R[i][j] (accuracy on task j after
-//! task i), ACC, BWT = mean_{i<T}(R[T][i] − R[i][i]), forgetting").
+//! Continual-learning metrics from the accuracy matrix (S4: "`R[i][j]` (accuracy on task j after
+//! task i), ACC, BWT = `mean_{i<T}(R[T][i] − R[i][i])`, forgetting").
 //!
 //! With `T` tasks and $R_{i,j}$ the accuracy on task `j` after training on task `i`
 //! (0-based here):

@@ -106,7 +106,9 @@ impl PowerpropLinear {
     /// Reparameterises an existing layer: same function, θ = sign(w)|w|^{1/α}.
     pub fn from_linear(linear: Linear, alpha: f64) -> Result<Self> {
         check_alpha(alpha)?;
-        let theta = powerprop_theta(linear.weight.val().detach(), alpha);
+        // Detach the result too: an op output is not a leaf, and an optimizer step would
+        // panic when it marks the new parameter as requiring a gradient.
+        let theta = powerprop_theta(linear.weight.val().detach(), alpha).detach();
         Ok(Self {
             theta: Param::from_tensor(theta),
             bias: linear.bias,
