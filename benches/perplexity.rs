@@ -5,9 +5,10 @@
 //!   the fused per-token pass, one read-back of 5 floats per token, f64 pooling, ECE bins);
 //! - `rigor_token_stats`: the device pass alone (NLL, correctness, confidence, entropy, Brier);
 //! - `composed_reference`: `log_softmax` + `gather` + `sum` + read-back of one scalar — the
-//!   ops of burn-train's `PerplexityMetric::update` (no pad token), i.e. its cost; the
-//!   interop test `accumulator::agrees_with_burn_train_perplexity_metric` shows the values
-//!   agree.
+//!   ops of burn-train's `PerplexityMetric::update` (no pad token);
+//! - `burn_train_metric`: burn-train's `PerplexityMetric::update` itself (burn's `train`
+//!   feature, which the dev-only rigor-testkit enables); the interop test
+//!   `accumulator::agrees_with_burn_train_perplexity_metric` shows the values agree.
 //!
 //! Before the timings, the bench prints the **peak extra heap memory** of one call of each
 //! (a counting global allocator: peak bytes allocated during the call above what was live
@@ -88,6 +89,29 @@ fn ops() -> Vec<(&'static str, Op)> {
                         .try_into_scalar::<f32>()
                         .expect("read"),
                 )
+            }),
+        ),
+        (
+            "burn_train_metric",
+            Box::new(|l, t| {
+                use burn::data::dataloader::Progress;
+                use burn::train::metric::{
+                    Metric, MetricMetadata, Numeric, PerplexityInput, PerplexityMetric,
+                };
+                let metadata = MetricMetadata {
+                    progress: Progress {
+                        items_processed: 1,
+                        items_total: 1,
+                        unit: None,
+                    },
+                    iteration: Some(0),
+                    lr: None,
+                };
+                let mut metric = PerplexityMetric::new();
+                metric
+                    .update(&PerplexityInput::new(l, t), &metadata)
+                    .expect("update");
+                metric.running_value().expect("value").current().ln() * TOKENS as f64
             }),
         ),
     ]
