@@ -16,17 +16,13 @@
 //! `/v1/completions` with `logprobs` (llama.cpp `llama-server`, vLLM); see
 //! `rigor::confidence::agent::http` for the request and the fields read.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use plotters::prelude::*;
-use rigor::confidence::measures::update::UpdateSummary;
-use rigor::confidence::reproduction::AgentReport;
-use rigor::confidence::{
-    AdviceType, AnswerDisplay, HttpAgentConfig, Report, ReproductionConfig, run_reproduction,
-};
+use rigor::confidence::{HttpAgentConfig, Report, ReproductionConfig, run_reproduction};
+use rigor::lab::repro::change_of_mind::{plot_change_of_mind, plot_confidence_change};
 use serde::Serialize;
 
 #[derive(Parser, Debug)]
@@ -113,136 +109,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "wrote {}/{{results.json,change_of_mind.svg,confidence_change.svg,*.jsonl}}",
         args.out.display()
     );
-    Ok(())
-}
-
-fn short(agent: &str) -> &str {
-    agent.split('(').next().unwrap_or(agent)
-}
-
-type Plot = Result<(), Box<dyn std::error::Error>>;
-
-/// Change-of-mind rate vs advice accuracy for opposing advice, Shown vs Hidden, per agent,
-/// with the paper's pooled rates as horizontal references.
-fn plot_change_of_mind(report: &Report, path: &Path) -> Plot {
-    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Change of mind vs advice accuracy (opposing advice)",
-            ("sans-serif", 22),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(45f64..105f64, 0f64..1f64)?;
-    chart
-        .configure_mesh()
-        .x_desc("stated advice accuracy (%)")
-        .y_desc("change-of-mind rate")
-        .draw()?;
-    for (i, a) in report.agents.iter().enumerate() {
-        for display in AnswerDisplay::ALL {
-            let pts: Vec<(f64, f64)> = a
-                .change_of_mind_by_cell
-                .iter()
-                .filter(|c| c.cell.advice == AdviceType::Opposite && c.cell.display == display)
-                .map(|c| (f64::from(c.cell.accuracy_percent), c.rate.rate))
-                .collect();
-            let color = Palette99::pick(i);
-            let style = if display == AnswerDisplay::Shown {
-                color.stroke_width(3)
-            } else {
-                color.stroke_width(1)
-            };
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))?
-                .label(format!("{} ({display})", short(&a.agent)))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, style.filled())))?;
-        }
-    }
-    let paper = report.paper;
-    for (label, y) in [
-        ("paper, shown (pooled)", paper.change_of_mind_shown),
-        ("paper, hidden (pooled)", paper.change_of_mind_hidden.0),
-    ] {
-        let style = BLACK.stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(45.0, y), (105.0, y)],
-                6,
-                4,
-                style,
-            ))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
-    root.present()?;
-    Ok(())
-}
-
-fn curve(
-    a: &AgentReport,
-    advice: AdviceType,
-    f: impl Fn(&UpdateSummary) -> f64,
-) -> Vec<(f64, f64)> {
-    a.updates
-        .iter()
-        .filter(|u| u.cell.advice == advice && u.cell.display == AnswerDisplay::Hidden)
-        .map(|u| (f64::from(u.cell.accuracy_percent), f(u)))
-        .collect()
-}
-
-/// Mean change of confidence in the initial answer vs accuracy, Same and Opposite advice
-/// (Hidden), per agent, with each agent's Bayes curve (dashed).
-fn plot_confidence_change(report: &Report, path: &Path) -> Plot {
-    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Confidence change in the initial answer (answer hidden)",
-            ("sans-serif", 22),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(45f64..105f64, -1f64..0.5f64)?;
-    chart
-        .configure_mesh()
-        .x_desc("stated advice accuracy (%)")
-        .y_desc("mean c' - c")
-        .draw()?;
-    for (i, a) in report.agents.iter().enumerate() {
-        let color = Palette99::pick(i);
-        for advice in [AdviceType::Same, AdviceType::Opposite] {
-            let style = color.stroke_width(2);
-            let observed = curve(a, advice, |u| u.mean_change);
-            chart
-                .draw_series(LineSeries::new(observed.clone(), style))?
-                .label(format!("{} {advice}", short(&a.agent)))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            chart.draw_series(
-                observed
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, style.filled())),
-            )?;
-            let bayes = curve(a, advice, |u| u.mean_bayes_change);
-            chart.draw_series(DashedLineSeries::new(bayes, 5, 4, color.stroke_width(1)))?;
-        }
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
-    root.present()?;
     Ok(())
 }

@@ -71,6 +71,15 @@ pub enum LabError {
     /// An error from rigor-softmax (e.g. a normalizer configuration).
     #[error(transparent)]
     Softmax(#[from] rigor_softmax::SoftmaxError),
+    /// An error from rigor-nn (a model configuration or an input shape).
+    #[error(transparent)]
+    Nn(#[from] rigor_nn::NnError),
+    /// An error from rigor-optim (an optimizer configuration or a dataset).
+    #[error(transparent)]
+    Optim(#[from] rigor_optim::OptimError),
+    /// An error from rigor-confidence (the change-of-mind reproduction).
+    #[error(transparent)]
+    Confidence(#[from] rigor_confidence::ConfidenceError),
 }
 
 /// `Result` with [`LabError`].

@@ -14,6 +14,7 @@
 //! | — | training loop, LR schedules, checkpoints | [`train`] |
 //! | — | `results.json`, CSV, SVG, markdown, statistics, registry | [`report`] |
 //! | — | seeds and portable random streams | [`rng`] |
+//! | — | choosing a backend by name (`--device`) | [`device`] |
 //!
 //! ## Determinism
 //!
@@ -42,6 +43,7 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
+pub mod device;
 pub mod error;
 pub mod report;
 pub mod repro;

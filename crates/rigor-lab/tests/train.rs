@@ -3,13 +3,12 @@
 
 use burn::optim::{AdamWConfig, SgdConfig};
 use burn::tensor::Device;
-use rigor_lab::repro::max_retrieval::model::cross_entropy;
 use rigor_lab::repro::max_retrieval::{MaxRetrievalModel, MaxRetrievalModelConfig};
 use rigor_lab::rng;
 use rigor_lab::tasks::max_retrieval::MaxRetrievalTask;
 use rigor_lab::train::{LrSchedule, Metrics, TrainConfig, TrainOutcome, Trainer, load_checkpoint};
 use rigor_lab::{LabError, Result};
-use rigor_softmax::Normalizer;
+use rigor_nn::cross_entropy;
 use rigor_testkit::for_each_autodiff_device;
 
 const STEPS: usize = 80;
@@ -31,7 +30,6 @@ fn model_config() -> MaxRetrievalModelConfig {
 fn train(config: TrainConfig, device: &Device) -> Result<TrainOutcome<MaxRetrievalModel>> {
     rng::seed_device(device, config.seed, "init");
     let model = model_config().init(device)?;
-    let softmax = Normalizer::softmax();
     let task = task();
     Trainer::new(config, device)?.fit_with_eval(
         model,
@@ -39,8 +37,9 @@ fn train(config: TrainConfig, device: &Device) -> Result<TrainOutcome<MaxRetriev
         |m: &MaxRetrievalModel, ctx| {
             let b = task.sample(32, 4, ctx.rng, ctx.device)?;
             Ok(cross_entropy(
-                m.forward(b.items, &softmax)?.class_logits,
+                m.forward(b.items, None, None)?.logits,
                 b.targets,
+                None,
             ))
         },
         |_m: &MaxRetrievalModel, step| Metrics::from([("step".to_string(), step as f64)]),
@@ -97,13 +96,12 @@ fn checkpoints_restore_the_trained_weights() {
     let batch = task()
         .sample(8, 6, &mut rng::rng(9, "probe"), &device)
         .unwrap();
-    let n = Normalizer::softmax();
     let y1 = out
         .model
-        .forward(batch.items.clone(), &n)
+        .forward(batch.items.clone(), None, None)
         .unwrap()
-        .class_logits;
-    let y2 = restored.forward(batch.items, &n).unwrap().class_logits;
+        .logits;
+    let y2 = restored.forward(batch.items, None, None).unwrap().logits;
     y1.into_data()
         .assert_approx_eq::<f32>(&y2.into_data(), burn::tensor::Tolerance::absolute(1e-6));
     std::fs::remove_dir_all(&dir).ok();

@@ -86,5 +86,5 @@ pub use error::{NnError, Result};
 pub use loss::{accuracy, cross_entropy};
 pub use model::{
     DecoderCache, DecoderLm, DecoderLmConfig, DecoderOutput, PositionalEncoding, QuerySource,
-    SetReadout, SetReadoutConfig, SetReadoutOutput,
+    SetReadout, SetReadoutConfig, SetReadoutEncoding, SetReadoutOutput,
 };

@@ -18,6 +18,11 @@
 //! message on stderr — unless the environment variable [`REQUIRE_WGPU_ENV`] is set to `1`,
 //! in which case the probe failure is a test failure. CI sets it, so nothing is skipped there.
 //!
+//! ## Choosing devices
+//!
+//! [`DEVICES_ENV`] (`RIGOR_TEST_DEVICES=flex,wgpu`) restricts the run to the named devices, e.g.
+//! to time or debug one backend; unset, every compiled-in device runs.
+//!
 //! ## Features
 //!
 //! - `flex` (default), `ndarray`, `wgpu`: which backends' devices [`devices`] yields.
@@ -32,6 +37,35 @@ use burn::tensor::Device;
 
 /// Environment variable: set to `1` to make a missing wgpu adapter fail the tests.
 pub const REQUIRE_WGPU_ENV: &str = "RIGOR_REQUIRE_WGPU";
+
+/// Environment variable: a comma-separated subset of `flex,ndarray,wgpu` to test on (unset:
+/// all compiled in). Naming a backend that is not compiled in is a panic, not a silent skip.
+pub const DEVICES_ENV: &str = "RIGOR_TEST_DEVICES";
+
+fn wanted(name: &str) -> bool {
+    match std::env::var(DEVICES_ENV) {
+        Ok(list) => {
+            let names: Vec<&str> = list.split(',').map(str::trim).collect();
+            for n in &names {
+                assert!(
+                    ["flex", "ndarray", "wgpu"].contains(n) && compiled_in(n),
+                    "rigor-testkit: {DEVICES_ENV} names `{n}`, which is not a compiled-in backend"
+                );
+            }
+            names.contains(&name)
+        }
+        Err(_) => true,
+    }
+}
+
+fn compiled_in(name: &str) -> bool {
+    match name {
+        "flex" => cfg!(feature = "flex"),
+        "ndarray" => cfg!(feature = "ndarray"),
+        "wgpu" => cfg!(feature = "wgpu"),
+        _ => false,
+    }
+}
 
 /// A device to test on, with a name for failure messages.
 #[derive(Debug, Clone)]
@@ -49,18 +83,24 @@ pub fn devices() -> Vec<TestDevice> {
     #[allow(unused_mut)]
     let mut out = Vec::new();
     #[cfg(feature = "flex")]
-    out.push(TestDevice {
-        name: "flex",
-        device: Device::flex(),
-    });
+    if wanted("flex") {
+        out.push(TestDevice {
+            name: "flex",
+            device: Device::flex(),
+        });
+    }
     #[cfg(feature = "ndarray")]
-    out.push(TestDevice {
-        name: "ndarray",
-        #[allow(deprecated)]
-        device: Device::ndarray(),
-    });
+    if wanted("ndarray") {
+        out.push(TestDevice {
+            name: "ndarray",
+            #[allow(deprecated)]
+            device: Device::ndarray(),
+        });
+    }
     #[cfg(feature = "wgpu")]
-    if let Some(device) = wgpu_device() {
+    if wanted("wgpu")
+        && let Some(device) = wgpu_device()
+    {
         out.push(TestDevice {
             name: "wgpu",
             device: device.clone(),
@@ -68,7 +108,7 @@ pub fn devices() -> Vec<TestDevice> {
     }
     assert!(
         !out.is_empty(),
-        "rigor-testkit: no backend feature enabled (flex, ndarray, wgpu)"
+        "rigor-testkit: no device to test on (backend features: flex, ndarray, wgpu; {DEVICES_ENV} filters them)"
     );
     out
 }

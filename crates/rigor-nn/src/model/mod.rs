@@ -9,4 +9,6 @@ pub mod decoder;
 pub mod set_readout;
 
 pub use decoder::{DecoderCache, DecoderLm, DecoderLmConfig, DecoderOutput, PositionalEncoding};
-pub use set_readout::{QuerySource, SetReadout, SetReadoutConfig, SetReadoutOutput};
+pub use set_readout::{
+    QuerySource, SetReadout, SetReadoutConfig, SetReadoutEncoding, SetReadoutOutput,
+};

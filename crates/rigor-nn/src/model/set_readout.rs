@@ -159,6 +159,16 @@ pub struct SetReadoutOutput {
     pub scores: Tensor<2>,
 }
 
+/// The normalizer-independent part of a [`SetReadout`] forward pass, from
+/// [`SetReadout::encode`].
+#[derive(Debug, Clone)]
+pub struct SetReadoutEncoding {
+    /// Attention logits $e$, `[batch, n]`, padded items at $-\infty$.
+    pub scores: Tensor<2>,
+    /// Values $v_i = W_V h_i$, `[batch, n, d_model]`.
+    pub values: Tensor<3>,
+}
+
 impl SetReadout {
     /// The normalizer.
     pub fn normalizer(&self) -> &Normalizer {
@@ -181,19 +191,21 @@ impl SetReadout {
         self.scale
     }
 
-    /// Item features `[batch, n, d_input]`, the query (`None` with a learned query,
+    /// The normalizer-independent part of a forward pass (encoder, keys, values, scores):
+    /// item features `[batch, n, d_input]`, the query (`None` with a learned query,
     /// `[batch, d_query]` otherwise) and an optional item padding mask (`[batch, n]`,
-    /// `true` = padded) → logits, weights and scores.
+    /// `true` = padded). Compute it once and [`readout`](Self::readout) it with several
+    /// normalizers to compare them on the same sets at the cost of one encoder pass.
     ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] for a wrong item width, an empty set, a query that does not
     /// match the [`QuerySource`], or a padding mask that is not `[batch, n]`.
-    pub fn forward(
+    pub fn encode(
         &self,
         items: Tensor<3>,
         query: Option<Tensor<2>>,
         item_padding: Option<Tensor<2, Bool>>,
-    ) -> NnResult<SetReadoutOutput> {
+    ) -> NnResult<SetReadoutEncoding> {
         let [b, n, d_in] = items.dims();
         let want = self.encoder.d_input();
         if d_in != want || n == 0 || b == 0 {
@@ -242,23 +254,55 @@ impl SetReadout {
         let keys = self.key.forward(h.clone()); // [b, n, d]
         let values = self.value.forward(h);
         let d = keys.dims()[2];
-        // [b, 1, 1, d] · [b, 1, d, n] → [b, 1, 1, n], so masking and normalizing reuse the
-        // attention path.
+        // [b, 1, 1, d] · [b, 1, d, n] → [b, 1, 1, n], so masking reuses the attention path.
         let scores = q
             .reshape([b, 1, 1, d])
             .matmul(keys.swap_dims(1, 2).reshape([b, 1, d, n]))
             .mul_scalar(self.scale);
-        let scores = mask_logits(scores, false, item_padding)?;
-        let weights = self.normalizer.apply(scores.clone(), -1)?;
+        let scores = mask_logits(scores, false, item_padding)?.reshape([b, n]);
+        Ok(SetReadoutEncoding { scores, values })
+    }
+
+    /// The normalizer-dependent rest of a forward pass: normalizes `encoding.scores` with
+    /// `normalizer` (not necessarily the model's own), pools the values and predicts.
+    ///
+    /// $$ \alpha = \mathcal N(e),\quad \mathrm{logits} = \mathrm{MLP}_{head}\Big(\sum_i \alpha_i v_i\Big) $$
+    ///
+    /// # Errors
+    /// Only what `normalizer` reports (never for the built-in normalizers on a valid encoding).
+    pub fn readout(
+        &self,
+        encoding: &SetReadoutEncoding,
+        normalizer: &Normalizer,
+    ) -> NnResult<SetReadoutOutput> {
+        let [b, n, d] = encoding.values.dims();
+        let weights = normalizer.apply(encoding.scores.clone(), -1)?;
         let pooled = weights
             .clone()
             .reshape([b, 1, n])
-            .matmul(values)
+            .matmul(encoding.values.clone())
             .reshape([b, d]);
         Ok(SetReadoutOutput {
             logits: self.head.forward(pooled),
-            weights: weights.reshape([b, n]),
-            scores: scores.reshape([b, n]),
+            weights,
+            scores: encoding.scores.clone(),
         })
+    }
+
+    /// [`encode`](Self::encode) then [`readout`](Self::readout) with the model's own
+    /// normalizer: item features `[batch, n, d_input]`, the query (`None` with a learned query,
+    /// `[batch, d_query]` otherwise) and an optional item padding mask (`[batch, n]`,
+    /// `true` = padded) → logits, weights and scores.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode).
+    pub fn forward(
+        &self,
+        items: Tensor<3>,
+        query: Option<Tensor<2>>,
+        item_padding: Option<Tensor<2, Bool>>,
+    ) -> NnResult<SetReadoutOutput> {
+        let encoding = self.encode(items, query, item_padding)?;
+        self.readout(&encoding, &self.normalizer)
     }
 }

@@ -3,10 +3,9 @@
 use burn::module::Module;
 use burn::optim::AdamWConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rigor_softmax::Normalizer;
+use rigor_nn::cross_entropy;
 use serde::{Deserialize, Serialize};
 
-use super::model::cross_entropy;
 use super::{MaxRetrievalConfig, MaxRetrievalModel};
 use crate::error::{LabError, Result};
 use crate::report::stats::{MeanStd, PairedTest, mcnemar_exact, mean_std, paired_t_test};
@@ -128,19 +127,18 @@ pub fn train_seed(
     let plain = device.clone().without_autodiff();
     let mut val_rng = rng::rng(seed, "max_retrieval/validation");
     let val = task.sample(512, n, &mut val_rng, &plain)?;
-    let softmax = Normalizer::softmax();
     let outcome = Trainer::new(train, device)?.fit_with_eval(
         model,
         optimizer,
         |m: &MaxRetrievalModel, ctx| {
             let b = task.sample(batch, n, ctx.rng, ctx.device)?;
-            let out = m.forward(b.items, &softmax)?;
-            Ok(cross_entropy(out.class_logits, b.targets))
+            let out = m.forward(b.items, None, None)?;
+            Ok(cross_entropy(out.logits, b.targets, None))
         },
         |m: &MaxRetrievalModel, _step| {
             let mut metrics = Metrics::new();
-            if let Ok(out) = m.forward(val.items.clone(), &softmax)
-                && let Ok(pred) = host_ints(out.class_logits.argmax(1))
+            if let Ok(out) = m.forward(val.items.clone(), None, None)
+                && let Ok(pred) = host_ints(out.logits.argmax(1))
             {
                 let hits = pred
                     .iter()
@@ -182,14 +180,14 @@ pub fn evaluate(
         while done < sets {
             let b = chunk.min(sets - done);
             let batch = config.task.sample(b, n, &mut data_rng, &plain)?;
-            let (logits, values) = model.attention_logits(batch.items);
+            let encoding = model.encode(batch.items, None, None)?;
             let argmax_idx = Tensor::<2, Int>::from_data(
                 TensorData::new(batch.argmax.iter().map(|&i| i as i64).collect(), [b, 1]),
                 &plain,
             );
             for (variant, a) in config.variants.iter().zip(acc.iter_mut()) {
-                let o = model.readout(logits.clone(), values.clone(), &variant.normalizer)?;
-                let pred = host_ints(o.class_logits.argmax(1))?;
+                let o = model.readout(&encoding, &variant.normalizer)?;
+                let pred = host_ints(o.logits.argmax(1))?;
                 let w = o.weights;
                 let max_w = host_floats(w.clone().max_dim(1))?;
                 let ent = host_floats(

@@ -19,7 +19,7 @@ pub mod report;
 
 pub use config::{EvalVariant, MaxRetrievalConfig};
 pub use experiment::{MaxRetrievalRun, PointEval, SeedRun, SummaryRow, evaluate, run, train_seed};
-pub use model::{MaxRetrievalModel, MaxRetrievalModelConfig, MaxRetrievalOutput, Mlp};
+pub use model::{MaxRetrievalModel, MaxRetrievalModelConfig};
 pub use report::{accuracy_table, dispersion_table, write_report};
 
 use crate::report::{ReportSection, ReproCtx, Reproduction, RunDir};

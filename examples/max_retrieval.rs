@@ -5,8 +5,8 @@
 //! adaptive temperature, SSMax calibrated to n = 16 and 1.5-entmax.
 //!
 //! ```text
-//! cargo run --example max_retrieval --all-features -- [--full | --tiny] [--seeds 3] [--steps N]
-//!     [--out out/max_retrieval]
+//! cargo run --release --example max_retrieval -- [--full | --tiny] [--seeds 3] [--steps N]
+//!     [--device flex] [--out out/max_retrieval]
 //! ```
 //!
 //! Prints the accuracy table (mean ± std over seeds, paired tests against softmax, the paper's
@@ -18,7 +18,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::tensor::Device;
 use clap::Parser;
 use rigor_lab::report::{RunDir, Scale};
 use rigor_lab::repro::max_retrieval::{
@@ -40,6 +39,9 @@ struct Args {
     /// Training steps per seed (overrides the scale's).
     #[arg(long)]
     steps: Option<usize>,
+    /// Backend: flex, ndarray, wgpu or wgpu-cpu (as compiled in).
+    #[arg(long, default_value = "flex")]
+    device: String,
     /// Output folder.
     #[arg(long, default_value = "out/max_retrieval")]
     out: PathBuf,
@@ -61,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(steps) = args.steps {
         config.steps = steps;
     }
-    let device = Device::flex().autodiff();
+    let device = rigor_lab::device::by_name(&args.device)?.autodiff();
     eprintln!(
         "max_retrieval ({scale:?}): {} seeds × {} steps, n = {:?}",
         config.seeds.len(),

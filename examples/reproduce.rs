@@ -3,8 +3,8 @@
 //! and each reproduction's figures, CSV tables and `results.json` in its own folder.
 //!
 //! ```text
-//! cargo run --example reproduce --all-features -- [--full | --tiny] [--only max_retrieval]
-//!     [--seeds K] [--out out/reproduce]
+//! cargo run --release --example reproduce -- [--full | --tiny] [--only max_retrieval]
+//!     [--seeds K] [--device flex] [--out out/reproduce] [--list]
 //! ```
 //!
 //! The default scale finishes in minutes on a 2-core CPU; `--full` runs each paper's scale.
@@ -13,7 +13,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::tensor::Device;
 use clap::Parser;
 use rigor_lab::report::{IndexEntry, ReproCtx, Scale, write_index};
 
@@ -32,6 +31,9 @@ struct Args {
     /// Number of seeds (overrides each reproduction's scale).
     #[arg(long)]
     seeds: Option<usize>,
+    /// Backend: flex, ndarray, wgpu or wgpu-cpu (as compiled in).
+    #[arg(long, default_value = "flex")]
+    device: String,
     /// Report folder.
     #[arg(long, default_value = "out/reproduce")]
     out: PathBuf,
@@ -56,7 +58,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Scale::Default
     };
-    let mut ctx = ReproCtx::new(&args.out, scale, Device::flex().autodiff());
+    let mut ctx = ReproCtx::new(
+        &args.out,
+        scale,
+        rigor_lab::device::by_name(&args.device)?.autodiff(),
+    );
     ctx.seeds = args.seeds;
     let selected: Vec<_> = registry
         .iter()
