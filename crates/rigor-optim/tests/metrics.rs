@@ -261,6 +261,9 @@ fn continual_metrics_on_a_hand_built_matrix() {
     ])
     .unwrap();
     assert!(close(r.acc(), (0.6 + 0.5 + 0.95) / 3.0, 1e-12));
+    assert_eq!(r.get(1, 0), Some(0.7));
+    assert_eq!(r.get(3, 0), None);
+    assert_eq!(r.get(0, 3), None);
     assert!(close(r.bwt().unwrap(), -0.3, 1e-12));
     assert!(close(r.fwt(&[0.1, 0.1, 0.2]).unwrap(), 0.05, 1e-12));
     let f = r.forgetting_per_task().unwrap();

@@ -54,9 +54,10 @@ impl AccuracyMatrix {
         self.r.len()
     }
 
-    /// $R_{i,j}$.
-    pub fn get(&self, after_task: usize, on_task: usize) -> f64 {
-        self.r[after_task][on_task]
+    /// $R_{i,j}$: accuracy on task `on_task` after training through task `after_task`
+    /// (0-based); `None` outside the $T \times T$ matrix.
+    pub fn get(&self, after_task: usize, on_task: usize) -> Option<f64> {
+        self.r.get(after_task)?.get(on_task).copied()
     }
 
     /// The rows.

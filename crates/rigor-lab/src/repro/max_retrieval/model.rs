@@ -8,7 +8,7 @@
 //! \alpha = \mathcal N(e),\quad \hat y = \psi\Big(\sum_i \alpha_i W_V h_i\Big). \\]
 //!
 //! The normalizer is not a weight: [`SetReadout::readout`] takes any
-//! [`Normalizer`](rigor_softmax::Normalizer), so a model trained with softmax is evaluated
+//! [`Normalizer`], so a model trained with softmax is evaluated
 //! with every other normalizer on one shared [`SetReadout::encode`] pass.
 
 use burn::tensor::Device;
