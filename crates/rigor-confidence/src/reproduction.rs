@@ -304,13 +304,22 @@ impl Report {
     /// A plain-text table of the headline numbers next to the paper's.
     pub fn table(&self) -> String {
         let p = &self.paper;
+        // The name column fits the longest agent name (a biased agent's name lists its planted
+        // parameters), at least the paper row's label.
+        let w = self
+            .agents
+            .iter()
+            .map(|a| a.agent.chars().count())
+            .chain([44])
+            .max()
+            .unwrap_or(44);
         let mut s = String::new();
         s.push_str(&format!(
-            "{:<44} {:>14} {:>14} {:>12} {:>12}\n",
+            "{:<w$} {:>14} {:>14} {:>12} {:>12}\n",
             "agent", "CoM shown", "CoM hidden", "same w (H)", "opp. w (H)"
         ));
         s.push_str(&format!(
-            "{:<44} {:>14} {:>14} {:>12} {:>12}\n",
+            "{:<w$} {:>14} {:>14} {:>12} {:>12}\n",
             "paper (Gemma 3 12B, papers.md S5)",
             format!("{:.1}%", p.change_of_mind_shown * 100.0),
             format!(
@@ -334,9 +343,9 @@ impl Report {
                     .find(|(x, _)| *x == d)
                     .map_or("-".to_string(), |(_, r)| format!("{:.1}%", r.rate * 100.0))
             };
-            let name: String = a.agent.chars().take(44).collect();
+            let name = &a.agent;
             s.push_str(&format!(
-                "{:<44} {:>14} {:>14} {:>12} {:>12}\n",
+                "{:<w$} {:>14} {:>14} {:>12} {:>12}\n",
                 name,
                 com(AnswerDisplay::Shown),
                 com(AnswerDisplay::Hidden),
@@ -345,7 +354,7 @@ impl Report {
             ));
         }
         for a in &self.agents {
-            let name: String = a.agent.chars().take(60).collect();
+            let name = &a.agent;
             s.push_str(&format!(
                 "\n{name}: {} trials, {} failed\n",
                 a.n_completed, a.n_failed
