@@ -1,7 +1,7 @@
 //! Optimizers and forgetting, reproduced: *Optimizers Qualitatively Alter Solutions And We
 //! Should Leverage This* (Pascanu et al., arXiv 2507.12224, 2025), first case study. A ReLU MLP
 //! is trained on permuted-pixel and class-incremental ((0,1) → (2,3) → …) sequences of the UCI
-//! digits with SGD, AdamW, Shampoo, Muon and SOAP, over several seeds.
+//! digits with SGD, AdamW, Shampoo, Muon, SOAP and Lion, over several seeds.
 //!
 //! ```text
 //! cargo run --release --example optimizer_forgetting -- [--full | --tiny] [--seeds 3]
@@ -26,7 +26,7 @@ use rigor_lab::repro::optimizer_forgetting::{
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "Optimizers and forgetting: SGD vs AdamW vs Shampoo (and Muon, SOAP) on continual digits"
+    about = "Optimizers and forgetting: SGD vs AdamW vs Shampoo (and Muon, SOAP, Lion) on continual digits"
 )]
 struct Args {
     /// Larger scale (wider MLP, more tasks, steps and seeds).

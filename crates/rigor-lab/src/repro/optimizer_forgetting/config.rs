@@ -1,7 +1,7 @@
 //! Configuration of the optimizer-forgetting reproduction, with presets per [`Scale`].
 
 use burn::module::{ParamGroup, ParamId};
-use burn::optim::{AdamWConfig, ModuleOptimizer, MuonConfig, SgdConfig};
+use burn::optim::{AdamWConfig, LionConfig, ModuleOptimizer, MuonConfig, SgdConfig};
 use rigor_optim::{ShampooConfig, SoapConfig};
 use serde::{Deserialize, Serialize};
 
@@ -29,16 +29,21 @@ pub enum OptimizerKind {
     /// rigor-optim's SOAP with its defaults: β = (0.95, 0.95), eigenbasis refreshed every 10
     /// steps.
     Soap,
+    /// Burn's Lion (Chen et al. 2023) with its defaults, β = (0.9, 0.99), no weight decay:
+    /// \(w \leftarrow w - \eta\,\mathrm{sign}(\beta_1 m + (1-\beta_1) g)\) — a sign
+    /// method like Signum, a diagonal preconditioner unlike Shampoo.
+    Lion,
 }
 
 impl OptimizerKind {
     /// Every optimizer, in report order.
-    pub const ALL: [OptimizerKind; 5] = [
+    pub const ALL: [OptimizerKind; 6] = [
         OptimizerKind::Sgd,
         OptimizerKind::AdamW,
         OptimizerKind::Shampoo,
         OptimizerKind::Muon,
         OptimizerKind::Soap,
+        OptimizerKind::Lion,
     ];
 
     /// Display name.
@@ -49,6 +54,7 @@ impl OptimizerKind {
             Self::Shampoo => "Shampoo",
             Self::Muon => "Muon",
             Self::Soap => "SOAP",
+            Self::Lion => "Lion",
         }
     }
 
@@ -61,6 +67,7 @@ impl OptimizerKind {
             Self::Shampoo => 1e-3,
             Self::Muon => 0.02,
             Self::Soap => 3e-3,
+            Self::Lion => 3e-4,
         }
     }
 }
@@ -101,6 +108,7 @@ impl OptimizerSpec {
             OptimizerKind::AdamW => adamw(1e-2).init(),
             OptimizerKind::Shampoo => ShampooConfig::default().init()?,
             OptimizerKind::Soap => SoapConfig::default().init()?,
+            OptimizerKind::Lion => LionConfig::new().init(),
             OptimizerKind::Muon => {
                 let weights: Vec<ParamId> = model.weight_ids();
                 adamw(0.0).init().with_group(

@@ -9,7 +9,7 @@
 //! The reproduction ([`experiment`]) trains a ReLU MLP ([`model`]) on the UCI digits
 //! (rigor-optim's offline copy, 8 × 8 pixels — the paper used MNIST) through two task
 //! sequences: permuted pixels and class-incremental pairs (0,1) → (2,3) → …, with SGD, AdamW,
-//! Shampoo, Muon and SOAP ([`config::OptimizerKind`]), over several seeds. After each task it
+//! Shampoo, Muon, SOAP and Lion ([`config::OptimizerKind`]), over several seeds. After each task it
 //! records the row \\(R_{i,\cdot}\\) of the accuracy matrix (task-incremental and
 //! class-incremental readings of the shared 10-way head, [`Evaluation`]), the effective rank
 //! \\(\exp(-\sum_i p_i \ln p_i)\\), \\(p_i = \sigma_i/\sum_j \sigma_j\\), of the last hidden
