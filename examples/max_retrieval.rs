@@ -1,5 +1,5 @@
 //! Max retrieval, reproduced: *Softmax is not Enough (for Sharp Size Generalisation)*
-//! (Veličković et al., ICML 2025), §3. A model (items → MLP → one attention head with a learned
+//! (Veličković et al., ICML 2025; Fig. 2, App. A). A model (items → MLP → one attention head with a learned
 //! query → MLP) is trained with softmax on sets of 16 items, then evaluated at
 //! n = 16, 32, …, 16384 with the attention's normalizer swapped at inference only: softmax,
 //! adaptive temperature, SSMax calibrated to n = 16 and 1.5-entmax.
@@ -30,7 +30,7 @@ struct Args {
     /// Paper scale (hours on a CPU).
     #[arg(long, conflicts_with = "tiny")]
     full: bool,
-    /// Test scale (about a minute).
+    /// Test scale (seconds).
     #[arg(long)]
     tiny: bool,
     /// Number of seeds (overrides the scale's).

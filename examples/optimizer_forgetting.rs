@@ -29,7 +29,7 @@ use rigor_lab::repro::optimizer_forgetting::{
     about = "Optimizers and forgetting: SGD vs AdamW vs Shampoo (and Muon, SOAP, Lion) on continual digits"
 )]
 struct Args {
-    /// Larger scale (wider MLP, more tasks, steps and seeds).
+    /// Larger scale (wider MLP, more tasks and steps).
     #[arg(long, conflicts_with = "tiny")]
     full: bool,
     /// Test scale (seconds).

@@ -28,7 +28,7 @@ struct Args {
     /// Run only the reproductions with these names (repeatable).
     #[arg(long)]
     only: Vec<String>,
-    /// Number of seeds (overrides each reproduction's scale).
+    /// Number of seeds (trained models) for the reproductions that train (not change_of_mind).
     #[arg(long)]
     seeds: Option<usize>,
     /// Backend: flex, ndarray, wgpu or wgpu-cpu (as compiled in).

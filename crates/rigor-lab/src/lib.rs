@@ -8,9 +8,9 @@
 //!
 //! | paper | what | where |
 //! |---|---|---|
-//! | *Softmax is not Enough* (ICML 2025), §3 | max-retrieval task | [`tasks::max_retrieval`] |
+//! | *Softmax is not Enough* (ICML 2025), App. A | max-retrieval task | [`tasks::max_retrieval`] |
 //! | — | copy of bit strings, parity | [`tasks::copy`], [`tasks::parity`] |
-//! | *Softmax is not Enough*, §3 + §4 | architecture, training, softmax vs adaptive θ vs SSMax vs entmax, report | [`repro::max_retrieval`] |
+//! | *Softmax is not Enough*, App. A | architecture, training, softmax vs adaptive θ vs SSMax vs entmax, report | [`repro::max_retrieval`] |
 //! | *Optimizers Qualitatively Alter Solutions* (arXiv 2507.12224), S4 case study 1 | Shampoo vs SGD / AdamW / Muon / SOAP / Lion on continual digits: ACC / BWT / forgetting, effective rank, class similarity, verdict | [`repro::optimizer_forgetting`] |
 //! | *Optimizers Qualitatively Alter Solutions*, S4 case study 2 | Powerprop α ∈ {1..4}: accuracy vs weights kept (global magnitude pruning), verdict | [`repro::powerprop_sparsity`] |
 //! | — | training loop, LR schedules, checkpoints | [`train`] |

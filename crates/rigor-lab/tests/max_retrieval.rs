@@ -1,4 +1,4 @@
-//! The reproduction's qualitative claims at tiny scale (*Softmax is not Enough*, §3): a model
+//! The reproduction's qualitative claims at tiny scale (*Softmax is not Enough*, Fig. 2 / App. A): a model
 //! trained with softmax on sets of 16 retrieves the max-priority item's class reliably at
 //! n = 16, and its attention disperses as n grows (entropy up, max weight down); adaptive
 //! temperature never raises the entropy. Then the report is written and registered.

@@ -7,7 +7,7 @@
 use burn::tensor::Device;
 use rigor_lab::report::{RunDir, Scale};
 use rigor_lab::repro::optimizer_forgetting::{
-    self, Evaluation, OptimizerForgettingConfig, OptimizerForgettingRun, OptimizerKind, TaskKind,
+    self, Evaluation, OptimizerForgettingConfig, OptimizerKind, TaskKind,
 };
 use rigor_lab::repro::powerprop_sparsity::{self, PowerpropSparsityConfig};
 
@@ -108,33 +108,36 @@ fn tiny_optimizer_forgetting_measures_a_valid_accuracy_matrix_and_reports_a_verd
             assert!((row[a] - 1.0).abs() < 1e-9, "{ctx}: diagonal {}", row[a]);
         }
     }
-    // Every optimizer starts from the same weights: before any training they would agree, and
-    // after the first task they all differ from each other (the optimizer shapes the solution).
+    // After the first task SGD and Shampoo score differently (the optimizer shapes the solution).
     let r0 = |k| run.run_of(0, TaskKind::Permuted, k).unwrap().r_task[0].clone();
     assert_ne!(r0(OptimizerKind::Sgd), r0(OptimizerKind::Shampoo));
 
     // The verdict is computed: one check per (sequence, claim), consistent with the means.
     assert_eq!(run.claims.len(), 3 * config.task_kinds.len());
-    for c in &run.claims {
-        assert_eq!(c.holds, c.shampoo < c.sgd && c.shampoo < c.adamw);
-        assert!(c.seeds_holding <= c.seeds);
+    // The "forgets less" check (computed from the per-run scores) agrees with the summary table
+    // (computed separately from the same runs), for every sequence.
+    for &kind in &config.task_kinds {
+        let forgetting = run
+            .claims
+            .iter()
+            .find(|c| c.task_kind == kind && c.claim.contains("forgets less"))
+            .unwrap();
+        let row = |k| {
+            run.row(kind, Evaluation::TaskIncremental, k)
+                .unwrap()
+                .forgetting
+                .mean
+        };
+        let (sh, sg, ad) = (
+            row(OptimizerKind::Shampoo),
+            row(OptimizerKind::Sgd),
+            row(OptimizerKind::AdamW),
+        );
+        assert!((forgetting.shampoo - sh).abs() < 1e-12, "{kind:?}");
+        assert!((forgetting.sgd - sg).abs() < 1e-12, "{kind:?}");
+        assert!((forgetting.adamw - ad).abs() < 1e-12, "{kind:?}");
+        assert_eq!(forgetting.holds, sh < sg && sh < ad, "{kind:?}");
     }
-    let forgetting = run
-        .claims
-        .iter()
-        .find(|c| c.task_kind == TaskKind::Permuted && c.claim.contains("forgets less"))
-        .unwrap();
-    let row = |k| {
-        run.row(TaskKind::Permuted, Evaluation::TaskIncremental, k)
-            .unwrap()
-            .forgetting
-            .mean
-    };
-    assert!((forgetting.shampoo - row(OptimizerKind::Shampoo)).abs() < 1e-12);
-    assert_eq!(
-        OptimizerForgettingRun::evaluations(TaskKind::ClassIncremental).len(),
-        2
-    );
 
     let dir = temp_dir("forgetting");
     let section = optimizer_forgetting::write_report(

@@ -334,3 +334,35 @@ fn set_readout_weights_ignore_padded_items_and_swap_normalizer() {
         assert_eq!(host(model.query.as_ref().unwrap().val()), q);
     });
 }
+
+#[test]
+fn set_readout_encode_once_readout_with_any_normalizer_equals_forward() {
+    for_each_device(|device| {
+        let model = SetReadoutConfig::new(3, 8, 4).init(device).unwrap();
+        let items = input3(2, 6, 3, 5, device);
+        let encoding = model.encode(items.clone(), None, None).unwrap();
+        for normalizer in [
+            Normalizer::softmax(),
+            Normalizer::adaptive(),
+            Normalizer::entmax(1.5).unwrap(),
+        ] {
+            let split = model.readout(&encoding, &normalizer).unwrap();
+            let whole = model
+                .clone()
+                .with_normalizer(normalizer.clone())
+                .forward(items.clone(), None, None)
+                .unwrap();
+            assert_close(&host(split.logits), &host(whole.logits), TOL, "logits");
+            assert_close(&host(split.weights), &host(whole.weights), TOL, "weights");
+        }
+        // A hand-built encoding of the wrong shape is an error, not a panic.
+        let bad = rigor_nn::SetReadoutEncoding {
+            scores: encoding.scores.clone().narrow(1, 0, 5),
+            values: encoding.values.clone(),
+        };
+        assert!(matches!(
+            model.readout(&bad, &Normalizer::softmax()),
+            Err(NnError::ShapeMismatch { .. })
+        ));
+    });
+}

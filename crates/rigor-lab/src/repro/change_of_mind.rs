@@ -41,7 +41,17 @@ pub fn reproduction() -> Reproduction {
 
 fn run_reproduction_section(ctx: &ReproCtx) -> Result<ReportSection> {
     let dir = RunDir::create(ctx.dir("change_of_mind"))?;
+    // The runner resumes existing trial files; a registered run starts afresh so that its
+    // numbers (and time) are this run's, whatever scale ran in this folder before.
+    for agent in ["bayesian", "biased"] {
+        let path = dir.join(&format!("{agent}.jsonl"));
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| LabError::io(&path, e))?;
+        }
+    }
     let (trials, bootstrap) = size(ctx.scale);
+    // One seed: the paradigm's variability is within a run (trials), not across trained models;
+    // `ctx.seeds` (a number of trained models) does not apply.
     let seed = 0;
     let mut config = ReproductionConfig::new(dir.path(), trials, seed)?;
     config.analysis.bootstrap_replicates = bootstrap;

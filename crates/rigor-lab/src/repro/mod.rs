@@ -2,7 +2,7 @@
 //!
 //! | paper | experiment | module |
 //! |---|---|---|
-//! | *Softmax is not Enough* (ICML 2025), §3 / S1 | max retrieval, softmax vs adaptive θ | [`max_retrieval`] |
+//! | *Softmax is not Enough* (ICML 2025), App. A / S1 | max retrieval, softmax vs adaptive θ | [`max_retrieval`] |
 //! | *Optimizers Qualitatively Alter Solutions* (arXiv 2507.12224), S4 case study 1 | forgetting of SGD / AdamW / Shampoo / Muon / SOAP / Lion on permuted and class-incremental digits: R matrix, ACC / BWT / forgetting, effective rank, cross-class similarity | [`optimizer_forgetting`] |
 //! | *Optimizers Qualitatively Alter Solutions*, S4 case study 2 (Powerprop, NeurIPS 2021) | accuracy vs weights kept under global magnitude pruning for α ∈ {1, …, 4} | [`powerprop_sparsity`] |
 //! | Change of mind in LLMs (Kumaran et al., 2025) / S5 | the two-stage paradigm on Bayesian and biased agents | [`change_of_mind`] |

@@ -4,7 +4,7 @@
 //!
 //! | task | input | target | used by |
 //! |---|---|---|---|
-//! | [`max_retrieval`] | a set of n items `[priority, class features]` | class of the max-priority item | *Softmax is not Enough* §3 (S1) |
+//! | [`max_retrieval`] | a set of n items `[priority, class features]` | class of the max-priority item | *Softmax is not Enough*, App. A (S1) |
 //! | [`copy`] | bits, separator, bits again (LM sequence) | the copied bits | length generalisation (S2/S3) |
 //! | [`parity`] | a bit string | XOR of the bits | a hard sharp-attention task |
 

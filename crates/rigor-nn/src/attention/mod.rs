@@ -8,7 +8,7 @@
 //!    o_i = W_O \big[\textstyle\sum_j \alpha_{ij} v_j\big]_{h} $$
 //!
 //! where $s = 1/\sqrt{d_{head}}$ by default and $\mathcal N$ is any
-//! [`Normalizer`] — softmax, adaptive temperature (*Softmax is not Enough* §4), SSMax,
+//! [`Normalizer`] — softmax, adaptive temperature (*Softmax is not Enough*, Fig. 4), SSMax,
 //! sparsemax/entmax, softmax1. The normalizer is not a parameter: it can be swapped on a
 //! trained model ([`MultiHeadAttention::set_normalizer`]) without touching the weights, which
 //! is how the paper applies adaptive temperature at inference only.

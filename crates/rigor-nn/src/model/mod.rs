@@ -3,7 +3,7 @@
 //! - [`decoder`] — a small decoder-only LM (token embedding, optional learned positions or
 //!   RoPE, pre-norm blocks, final norm, tied or untied head).
 //! - [`set_readout`] — items → MLP → one attention head with a (learned or given) query → MLP
-//!   → class logits — the max-retrieval architecture of *Softmax is not Enough* §5.
+//!   → class logits — the max-retrieval architecture of *Softmax is not Enough* (Fig. 2, App. A).
 
 pub mod decoder;
 pub mod set_readout;

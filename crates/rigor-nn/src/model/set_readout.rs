@@ -1,5 +1,5 @@
 //! A set encoder with a single attention readout — the max-retrieval architecture of
-//! *Softmax is not Enough (for Sharp Size Generalisation)*, Veličković et al., ICML 2025, §5:
+//! *Softmax is not Enough (for Sharp Size Generalisation)*, Veličković et al., ICML 2025 (max-retrieval experiment, Fig. 2 and App. A):
 //! items → deep MLP → one attention head with a learned query → deep MLP → class logits.
 //!
 //! For items $x_1..x_n$ (`[batch, n, d_input]`) and query $y$:
@@ -210,7 +210,7 @@ impl SetReadout {
         let want = self.encoder.d_input();
         if d_in != want || n == 0 || b == 0 {
             return Err(NnError::ShapeMismatch {
-                op: "SetReadout::forward",
+                op: "SetReadout::encode",
                 detail: format!(
                     "items have shape {:?}, expected [batch >= 1, n >= 1, d_input = {want}]",
                     items.dims()
@@ -226,7 +226,7 @@ impl SetReadout {
                 let d_q = proj.weight.val().dims()[0];
                 if y.dims() != [b, d_q] {
                     return Err(NnError::ShapeMismatch {
-                        op: "SetReadout::forward",
+                        op: "SetReadout::encode",
                         detail: format!(
                             "query has shape {:?}, expected [batch, d_query] = [{b}, {d_q}]",
                             y.dims()
@@ -237,7 +237,7 @@ impl SetReadout {
             }
             (Some(_), _, Some(_)) => {
                 return Err(NnError::ShapeMismatch {
-                    op: "SetReadout::forward",
+                    op: "SetReadout::encode",
                     detail:
                         "this model has a learned query (QuerySource::Learned): pass query = None"
                             .into(),
@@ -245,7 +245,7 @@ impl SetReadout {
             }
             _ => {
                 return Err(NnError::ShapeMismatch {
-                    op: "SetReadout::forward",
+                    op: "SetReadout::encode",
                     detail: "this model reads a query input (QuerySource::Input): pass query = Some([batch, d_query])".into(),
                 });
             }
@@ -269,13 +269,27 @@ impl SetReadout {
     /// $$ \alpha = \mathcal N(e),\quad \mathrm{logits} = \mathrm{MLP}_{head}\Big(\sum_i \alpha_i v_i\Big) $$
     ///
     /// # Errors
-    /// Only what `normalizer` reports (never for the built-in normalizers on a valid encoding).
+    /// [`NnError::ShapeMismatch`] if `encoding` is not `[batch, n]` scores with
+    /// `[batch, n, d_model]` values (its fields are public; [`encode`](Self::encode) makes valid
+    /// ones), or what `normalizer` reports (never for the built-in normalizers).
     pub fn readout(
         &self,
         encoding: &SetReadoutEncoding,
         normalizer: &Normalizer,
     ) -> NnResult<SetReadoutOutput> {
         let [b, n, d] = encoding.values.dims();
+        let want_d = self.key.weight.val().dims()[1];
+        if encoding.scores.dims() != [b, n] || d != want_d || b == 0 || n == 0 {
+            return Err(NnError::ShapeMismatch {
+                op: "SetReadout::readout",
+                detail: format!(
+                    "scores {:?} and values {:?} must be [batch, n] and [batch, n, d_model = {want_d}] \
+                     (use SetReadout::encode)",
+                    encoding.scores.dims(),
+                    encoding.values.dims()
+                ),
+            });
+        }
         let weights = normalizer.apply(encoding.scores.clone(), -1)?;
         let pooled = weights
             .clone()

@@ -1,6 +1,7 @@
 //! The paper's max-retrieval architecture, as rigor-nn's [`SetReadout`].
 //!
-//! With items \\(x_i \in \mathbb R^{1+C}\\), encoder \\(\varphi\\) (an MLP), key/value maps
+//! With items \\(x_i \in \mathbb R^{1+C}\\), encoder \\(\varphi\\) (an MLP: hidden
+//! Linear + GELU layers, then a linear output — rigor-nn's `Mlp`), key/value maps
 //! \\(W_K, W_V\\), a learned query \\(q \in \mathbb R^d\\), a normalizer \\(\mathcal N\\)
 //! (softmax in training) and predictor \\(\psi\\):
 //!
@@ -30,9 +31,9 @@ pub struct MaxRetrievalModelConfig {
     pub classes: usize,
     /// Hidden width d of every layer and of the attention head.
     pub hidden: usize,
-    /// Hidden layers of the encoder φ.
+    /// Hidden (Linear + GELU) layers of the encoder φ, before its linear output layer.
     pub encoder_layers: usize,
-    /// Hidden layers of the predictor ψ before its output layer.
+    /// Hidden (Linear + GELU) layers of the predictor ψ, before its linear output layer.
     pub predictor_layers: usize,
 }
 

@@ -95,7 +95,7 @@ pub fn write_report(run: &MaxRetrievalRun, dir: &RunDir, folder: &str) -> Result
     dir.write_svg("entropy.svg", &entropy)?;
 
     let section = ReportSection {
-        title: "Max retrieval — Softmax is not Enough (ICML 2025) §3".into(),
+        title: "Max retrieval — Softmax is not Enough (ICML 2025)".into(),
         body: markdown_body(run),
         figures,
         folder: folder.into(),
@@ -202,7 +202,8 @@ fn markdown_body(run: &MaxRetrievalRun) -> String {
         .collect();
     format!(
         "Trained with softmax on sets of {train_n} items ({steps} AdamW steps of {batch} sets, \
-         d = {d}, encoder depth {enc}, predictor depth {pred}); the normalizer is swapped at \
+         d = {d}, rigor-nn `SetReadout`: encoder MLP with {enc} hidden GELU layers + linear output, \
+         predictor MLP with {pred} hidden GELU layers + linear output); the normalizer is swapped at \
          inference only. {seeds} seeds; test sets per n: {t_lo}–{t_hi}. Accuracy in % (mean ± \
          std over seeds). Paired tests of adaptive θ against softmax on the same test sets: \
          a t-test over seeds' accuracies and an exact McNemar test over all sets. Paper numbers \

@@ -30,7 +30,7 @@ pub enum OptimizerKind {
     /// steps.
     Soap,
     /// Burn's Lion (Chen et al. 2023) with its defaults, β = (0.9, 0.99), no weight decay:
-    /// \(w \leftarrow w - \eta\,\mathrm{sign}(\beta_1 m + (1-\beta_1) g)\) — a sign
+    /// \\(w \leftarrow w - \eta\,\mathrm{sign}(\beta_1 m + (1-\beta_1) g)\\) — a sign
     /// method like Signum, a diagonal preconditioner unlike Shampoo.
     Lion,
 }
@@ -184,7 +184,7 @@ impl OptimizerForgettingConfig {
     ///
     /// - `Tiny` (tests, seconds): MLP 64-32-10, 3 permuted tasks × 100 steps, 3 pairs × 60
     ///   steps, batch 32, 1 seed.
-    /// - `Default` (~1–2 min on 2 CPU cores, release): MLP 64-64-64-10, 5 permuted tasks × 400
+    /// - `Default` (≈ 1 min on 2 CPU cores, release): MLP 64-64-64-10, 5 permuted tasks × 400
     ///   steps, 5 pairs × 150 steps, batch 64, 5 seeds.
     /// - `Full`: MLP 64-256-256-10, 10 permuted tasks × 1 000 steps, 5 pairs × 400 steps,
     ///   batch 128, 5 seeds (the paper used MNIST; see `docs/optim.md`).
@@ -323,6 +323,33 @@ impl OptimizerForgettingConfig {
                     "the paper's comparison needs SGD, AdamW and Shampoo",
                 ));
             }
+        }
+        let distinct = |n: usize, mut v: Vec<String>| {
+            v.sort_unstable();
+            v.dedup();
+            v.len() == n
+        };
+        if !distinct(
+            self.optimizers.len(),
+            self.optimizers
+                .iter()
+                .map(|o| format!("{:?}", o.kind))
+                .collect(),
+        ) || !distinct(
+            self.seeds.len(),
+            self.seeds.iter().map(u64::to_string).collect(),
+        ) || !distinct(
+            self.task_kinds.len(),
+            self.task_kinds.iter().map(|k| format!("{k:?}")).collect(),
+        ) {
+            return Err(LabError::config(
+                "OptimizerForgettingConfig",
+                format!(
+                    "optimizers {:?}, seeds {:?}, task_kinds {:?}",
+                    self.optimizers, self.seeds, self.task_kinds
+                ),
+                "optimizers, seeds and task kinds must not repeat (rows are keyed by them)",
+            ));
         }
         for o in &self.optimizers {
             if !(o.lr.is_finite() && o.lr > 0.0) {

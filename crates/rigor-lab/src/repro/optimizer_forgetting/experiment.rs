@@ -361,9 +361,24 @@ pub fn train_sequence(
     progress: bool,
 ) -> Result<SequenceRun> {
     let start = std::time::Instant::now();
+    config.validate()?;
     let t = tasks.len();
     let steps = config.steps_per_task(kind);
     let features = tasks.first().map_or(0, |k| k.train.features);
+    if t == 0
+        || tasks.iter().any(|k| {
+            k.train.is_empty()
+                || k.test.is_empty()
+                || k.train.features != features
+                || k.test.features != features
+        })
+    {
+        return Err(LabError::config(
+            "train_sequence: tasks",
+            format!("{t} tasks"),
+            "need ≥ 1 task, each with non-empty train and test sets of one feature width",
+        ));
+    }
     rng::seed_device(device, seed, "optimizer_forgetting/init");
     let model = ForgettingMlp::new(features, &config.hidden, CLASSES, device)?;
     let optimizer = spec.build(&model)?;

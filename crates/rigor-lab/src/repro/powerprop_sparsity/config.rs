@@ -40,7 +40,7 @@ impl PowerpropSparsityConfig {
     /// The preset for `scale`.
     ///
     /// - `Tiny` (tests, seconds): MLP 64-64-32-10, α ∈ {1, 2, 3, 4}, 300 steps, 1 seed.
-    /// - `Default` (~1 min on 2 CPU cores, release): MLP 64-300-100-10, α ∈ {1, 2, 3, 4},
+    /// - `Default` (≈ 40 s on 2 CPU cores, release): MLP 64-300-100-10, α ∈ {1, 2, 3, 4},
     ///   1 500 steps of 60 (≈ 63 epochs of the 1 438 training digits), 8 seeds.
     /// - `Full`: α ∈ {1, …, 5}, 1 500 steps, 20 seeds. (Much longer training at the paper's
     ///   constant η = 0.1 lets the largest weights grow until the α = 4–5 models diverge;

@@ -140,6 +140,14 @@ pub fn train_alpha(
     progress: bool,
 ) -> Result<AlphaRun> {
     let start = std::time::Instant::now();
+    config.validate()?;
+    if train.is_empty() || test.is_empty() || train.features != test.features {
+        return Err(LabError::config(
+            "train_alpha: data",
+            format!("{} train / {} test examples", train.len(), test.len()),
+            "need non-empty train and test sets of one feature width",
+        ));
+    }
     rng::seed_device(device, seed, "powerprop_sparsity/init");
     let model = PowerpropMlp::new(train.features, &config.hidden, CLASSES, alpha, device)?;
     let (x, y) = train.tensors(device);

@@ -112,6 +112,7 @@ pub fn sparsity_table(run: &PowerpropSparsityRun) -> Table {
 /// One paragraph, computed from the summary: whether every α > 1 keeps more accuracy than
 /// α = 1 at every keep fraction ≤ `verdict_max_keep` (the paper's claim: Powerprop's "rich get
 /// richer" dynamics make the network robust to magnitude pruning), and the dense-accuracy cost.
+/// An α that diverged in any seed is never credited with a win.
 pub fn verdict(run: &PowerpropSparsityRun) -> String {
     let cfg = &run.config;
     let Some(base) = run.alpha(1.0) else {
@@ -131,8 +132,10 @@ pub fn verdict(run: &PowerpropSparsityRun) -> String {
         for &k in &keeps {
             if let (Some(a), Some(b)) = (s.at(k), base.at(k)) {
                 total += 1;
-                // NaN (every seed diverged) never compares greater: counted as a loss.
-                if a.mean > b.mean {
+                // An exponent that diverged in any seed is not credited: its mean is over the
+                // surviving seeds only, while α = 1 is averaged over all of them. NaN (every
+                // seed diverged) never compares greater either.
+                if s.diverged == 0 && a.mean > b.mean {
                     beats += 1;
                     wins += 1;
                 }
