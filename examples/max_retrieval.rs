@@ -19,29 +19,21 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use rigor_lab::report::{RunDir, Scale};
+use rigor_lab::report::RunDir;
 use rigor_lab::repro::max_retrieval::{
     self, MaxRetrievalConfig, accuracy_table, dispersion_table, write_report,
 };
 
+mod common;
+
 #[derive(Parser, Debug)]
 #[command(about = "Max retrieval: softmax vs adaptive temperature (and SSMax, entmax) as n grows")]
 struct Args {
-    /// Paper scale (hours on a CPU).
-    #[arg(long, conflicts_with = "tiny")]
-    full: bool,
-    /// Test scale (seconds).
-    #[arg(long)]
-    tiny: bool,
-    /// Number of seeds (overrides the scale's).
-    #[arg(long)]
-    seeds: Option<usize>,
+    #[command(flatten)]
+    run: common::RunFlags,
     /// Training steps per seed (overrides the scale's).
     #[arg(long)]
     steps: Option<usize>,
-    /// Backend: flex, ndarray, wgpu or wgpu-cpu (as compiled in).
-    #[arg(long, default_value = "flex")]
-    device: String,
     /// Output folder.
     #[arg(long, default_value = "out/max_retrieval")]
     out: PathBuf,
@@ -49,21 +41,15 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let scale = if args.full {
-        Scale::Full
-    } else if args.tiny {
-        Scale::Tiny
-    } else {
-        Scale::Default
-    };
+    let scale = args.run.scale();
     let mut config = MaxRetrievalConfig::at_scale(scale);
-    if let Some(k) = args.seeds {
-        config.seeds = (0..k as u64).collect();
+    if let Some(seeds) = args.run.seed_list() {
+        config.seeds = seeds;
     }
     if let Some(steps) = args.steps {
         config.steps = steps;
     }
-    let device = rigor_lab::device::by_name(&args.device)?.autodiff();
+    let device = args.run.device()?;
     eprintln!(
         "max_retrieval ({scale:?}): {} seeds × {} steps, n = {:?}",
         config.seeds.len(),

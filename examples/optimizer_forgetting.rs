@@ -19,28 +19,20 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use rigor_lab::report::{RunDir, Scale};
+use rigor_lab::report::RunDir;
 use rigor_lab::repro::optimizer_forgetting::{
     self, OptimizerForgettingConfig, claims_table, forgetting_table, verdict, write_report,
 };
+
+mod common;
 
 #[derive(Parser, Debug)]
 #[command(
     about = "Optimizers and forgetting: SGD vs AdamW vs Shampoo (and Muon, SOAP, Lion) on continual digits"
 )]
 struct Args {
-    /// Larger scale (wider MLP, more tasks and steps).
-    #[arg(long, conflicts_with = "tiny")]
-    full: bool,
-    /// Test scale (seconds).
-    #[arg(long)]
-    tiny: bool,
-    /// Number of seeds (overrides the scale's).
-    #[arg(long)]
-    seeds: Option<usize>,
-    /// Backend: flex, ndarray, wgpu or wgpu-cpu (as compiled in).
-    #[arg(long, default_value = "flex")]
-    device: String,
+    #[command(flatten)]
+    run: common::RunFlags,
     /// Output folder.
     #[arg(long, default_value = "out/optimizer_forgetting")]
     out: PathBuf,
@@ -48,18 +40,12 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let scale = if args.full {
-        Scale::Full
-    } else if args.tiny {
-        Scale::Tiny
-    } else {
-        Scale::Default
-    };
+    let scale = args.run.scale();
     let mut config = OptimizerForgettingConfig::at_scale(scale);
-    if let Some(k) = args.seeds {
-        config.seeds = (0..k as u64).collect();
+    if let Some(seeds) = args.run.seed_list() {
+        config.seeds = seeds;
     }
-    let device = rigor_lab::device::by_name(&args.device)?.autodiff();
+    let device = args.run.device()?;
     eprintln!(
         "optimizer_forgetting ({scale:?}): {} seeds × {} optimizers; {} permuted tasks × {} \
          steps, {} class pairs × {} steps",

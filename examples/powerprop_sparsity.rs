@@ -18,29 +18,21 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use rigor_lab::report::{RunDir, Scale};
+use rigor_lab::report::RunDir;
 use rigor_lab::repro::powerprop_sparsity::{
     self, PowerpropSparsityConfig, sparsity_table, verdict, write_report,
 };
 
+mod common;
+
 #[derive(Parser, Debug)]
 #[command(about = "Powerprop: accuracy vs fraction of weights kept for alpha = 1..4")]
 struct Args {
-    /// Larger scale (α up to 5, 20 seeds).
-    #[arg(long, conflicts_with = "tiny")]
-    full: bool,
-    /// Test scale (seconds).
-    #[arg(long)]
-    tiny: bool,
-    /// Number of seeds (overrides the scale's).
-    #[arg(long)]
-    seeds: Option<usize>,
+    #[command(flatten)]
+    run: common::RunFlags,
     /// SGD steps per model (overrides the scale's).
     #[arg(long)]
     steps: Option<usize>,
-    /// Backend: flex, ndarray, wgpu or wgpu-cpu (as compiled in).
-    #[arg(long, default_value = "flex")]
-    device: String,
     /// Output folder.
     #[arg(long, default_value = "out/powerprop_sparsity")]
     out: PathBuf,
@@ -48,21 +40,15 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let scale = if args.full {
-        Scale::Full
-    } else if args.tiny {
-        Scale::Tiny
-    } else {
-        Scale::Default
-    };
+    let scale = args.run.scale();
     let mut config = PowerpropSparsityConfig::at_scale(scale);
-    if let Some(k) = args.seeds {
-        config.seeds = (0..k as u64).collect();
+    if let Some(seeds) = args.run.seed_list() {
+        config.seeds = seeds;
     }
     if let Some(steps) = args.steps {
         config.steps = steps;
     }
-    let device = rigor_lab::device::by_name(&args.device)?.autodiff();
+    let device = args.run.device()?;
     eprintln!(
         "powerprop_sparsity ({scale:?}): {} seeds × α {:?}, {} SGD steps each",
         config.seeds.len(),

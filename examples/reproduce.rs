@@ -14,26 +14,20 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use rigor_lab::report::{IndexEntry, ReproCtx, Scale, write_index};
+use rigor_lab::report::{IndexEntry, ReproCtx, write_index};
+
+// `reproduce` passes the seed count on (`ReproCtx::seeds`); it needs no seed list.
+#[allow(dead_code)]
+mod common;
 
 #[derive(Parser, Debug)]
 #[command(about = "Run every registered reproduction and write one report (index.md + figures)")]
 struct Args {
-    /// Each paper's scale (hours on a CPU).
-    #[arg(long, conflicts_with = "tiny")]
-    full: bool,
-    /// Test scale (seconds to a minute each).
-    #[arg(long)]
-    tiny: bool,
+    #[command(flatten)]
+    run: common::RunFlags,
     /// Run only the reproductions with these names (repeatable).
     #[arg(long)]
     only: Vec<String>,
-    /// Number of seeds (trained models) for the reproductions that train (not change_of_mind).
-    #[arg(long)]
-    seeds: Option<usize>,
-    /// Backend: flex, ndarray, wgpu or wgpu-cpu (as compiled in).
-    #[arg(long, default_value = "flex")]
-    device: String,
     /// Report folder.
     #[arg(long, default_value = "out/reproduce")]
     out: PathBuf,
@@ -51,19 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
-    let scale = if args.full {
-        Scale::Full
-    } else if args.tiny {
-        Scale::Tiny
-    } else {
-        Scale::Default
-    };
-    let mut ctx = ReproCtx::new(
-        &args.out,
-        scale,
-        rigor_lab::device::by_name(&args.device)?.autodiff(),
-    );
-    ctx.seeds = args.seeds;
+    let scale = args.run.scale();
+    let mut ctx = ReproCtx::new(&args.out, scale, args.run.device()?);
+    ctx.seeds = args.run.seeds;
     let selected: Vec<_> = registry
         .iter()
         .filter(|r| args.only.is_empty() || args.only.iter().any(|o| o == r.name))
