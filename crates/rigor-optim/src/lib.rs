@@ -25,7 +25,7 @@
 //! | S4 case study 1 | cross-class cosine similarity of class-mean activations | [`metrics::similarity`] |
 //! | S4 case study 2 | global magnitude pruning, pruning curve | [`metrics::pruning`] |
 //! | S4 metrics; Lopez-Paz & Ranzato 2017; Chaudhry et al. 2018 | accuracy matrix R, ACC, BWT, FWT, forgetting | [`metrics::continual`] |
-//! | — | host Jacobi eigen/SVD (SOAP basis, metrics, test oracle) | [`linalg::host`] |
+//! | — | host eigen/SVD through faer (SOAP basis, metrics, test oracle) | [`linalg::host`] |
 //! | S4 case studies (data) | UCI digits (offline), MNIST IDX, permuted / class-incremental tasks | [`data`] |
 //!
 //! ## Conventions

@@ -1,16 +1,12 @@
-//! Host-side (CPU, f64) Jacobi solvers.
+//! Host-side (CPU, f64) dense linear algebra through [faer](https://docs.rs/faer).
 //!
 //! Burn 0.22 has no eigendecomposition or SVD, so the few places that need one copy the matrix
-//! to the host. Matrices are dense, row-major `&[f64]`. The solvers are the classic cyclic
-//! Jacobi methods (Golub & Van Loan, *Matrix Computations*, §8.5 and §8.6.3): slow for large
-//! matrices (`O(n³)` per sweep, typically 6–12 sweeps) but accurate to working precision and
-//! dependency-free, which is what a test oracle and a metric on a few hundred units need.
+//! to the host: SOAP's eigenbasis refresh, the rank metrics, and the test oracle for the
+//! on-device Newton inverse roots. Matrices are dense, row-major `&[f64]`. faer's solvers are
+//! LAPACK-grade (a 512 × 512 symmetric eigendecomposition takes ~30 ms on 2 cores, where the
+//! cyclic Jacobi this module used before needed seconds).
 
 use burn::tensor::{Device, Tensor, TensorData};
-
-/// Maximum number of Jacobi sweeps; convergence is quadratic, 12–15 sweeps is typical for
-/// dense 512 × 512 matrices in f64.
-const MAX_SWEEPS: usize = 60;
 
 /// The eigendecomposition `A = V diag(λ) Vᵀ` of a symmetric matrix.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,10 +39,15 @@ impl SymmetricEigen {
     }
 }
 
-/// Eigendecomposition of the symmetric `n × n` row-major matrix `a` by cyclic Jacobi rotations.
+/// Eigendecomposition of the symmetric `n × n` row-major matrix `a`, by faer's self-adjoint
+/// eigensolver (Householder tridiagonalisation + divide and conquer, f64).
 ///
 /// Only the symmetric part `(A + Aᵀ)/2` is used. Eigenvalues come back in descending order with
 /// their eigenvectors as columns.
+///
+/// NaN / ±∞ in `a` (or a solver failure, which faer reports only for such input) gives NaN for
+/// every value and vector entry — never a plausible-looking wrong basis. Callers that must
+/// refuse such input check it first (the metrics do, through `host_finite`).
 ///
 /// # Panics
 /// If `a.len() != n * n`.
@@ -56,74 +57,36 @@ pub fn symmetric_eigen(a: &[f64], n: usize) -> SymmetricEigen {
         n * n,
         "symmetric_eigen: expected an {n}×{n} matrix"
     );
-    let mut m: Vec<f64> = (0..n * n)
-        .map(|idx| {
-            let (i, j) = (idx / n, idx % n);
-            0.5 * (a[i * n + j] + a[j * n + i])
-        })
-        .collect();
-    let mut v = vec![0.0; n * n];
-    for i in 0..n {
-        v[i * n + i] = 1.0;
+    let nan = || SymmetricEigen {
+        values: vec![f64::NAN; n],
+        vectors: vec![f64::NAN; n * n],
+        n,
+    };
+    if a.iter().any(|x| !x.is_finite()) {
+        return nan();
     }
-    let total: f64 = m.iter().map(|x| x * x).sum();
-    for _ in 0..MAX_SWEEPS {
-        let off: f64 = (0..n)
-            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| m[i * n + j] * m[i * n + j])
-            .sum();
-        if off <= 1e-30 * total || off == 0.0 {
-            break;
-        }
-        for p in 0..n {
-            for q in (p + 1)..n {
-                let apq = m[p * n + q];
-                if apq == 0.0 {
-                    continue;
-                }
-                let app = m[p * n + p];
-                let aqq = m[q * n + q];
-                let theta = (aqq - app) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                // A ← A J (columns p, q), then A ← Jᵀ A (rows p, q); V ← V J.
-                for k in 0..n {
-                    let akp = m[k * n + p];
-                    let akq = m[k * n + q];
-                    m[k * n + p] = c * akp - s * akq;
-                    m[k * n + q] = s * akp + c * akq;
-                }
-                for k in 0..n {
-                    let apk = m[p * n + k];
-                    let aqk = m[q * n + k];
-                    m[p * n + k] = c * apk - s * aqk;
-                    m[q * n + k] = s * apk + c * aqk;
-                }
-                for k in 0..n {
-                    let vkp = v[k * n + p];
-                    let vkq = v[k * n + q];
-                    v[k * n + p] = c * vkp - s * vkq;
-                    v[k * n + q] = s * vkp + c * vkq;
-                }
-            }
-        }
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| m[j * n + j].total_cmp(&m[i * n + i]));
-    let values = order.iter().map(|&i| m[i * n + i]).collect();
+    let m = faer::Mat::<f64>::from_fn(n, n, |i, j| 0.5 * (a[i * n + j] + a[j * n + i]));
+    let Ok(eig) = m.self_adjoint_eigen(faer::Side::Lower) else {
+        return nan();
+    };
+    // faer sorts ascending; reverse to descending.
+    let (s, u) = (eig.S().column_vector(), eig.U());
+    let values = (0..n).rev().map(|k| s[k]).collect();
     let mut vectors = vec![0.0; n * n];
-    for (new, &old) in order.iter().enumerate() {
+    for (new, old) in (0..n).rev().enumerate() {
         for k in 0..n {
-            vectors[k * n + new] = v[k * n + old];
+            vectors[k * n + new] = u[(k, old)];
         }
     }
     SymmetricEigen { values, vectors, n }
 }
 
 /// Singular values of the `m × n` row-major matrix `a`, in descending order
-/// (`min(m, n)` of them), by one-sided Jacobi (Hestenes) orthogonalisation of the columns.
+/// (`min(m, n)` of them), by faer's SVD (f64).
+///
+/// NaN / ±∞ in `a` (or a solver failure) gives `min(m, n)` NaNs, which
+/// [`Spectrum::from_singular_values`](crate::metrics::rank::Spectrum::from_singular_values)
+/// rejects.
 ///
 /// # Panics
 /// If `a.len() != m * n`.
@@ -133,60 +96,18 @@ pub fn singular_values(a: &[f64], m: usize, n: usize) -> Vec<f64> {
         m * n,
         "singular_values: expected an {m}×{n} matrix"
     );
-    // Work on the orientation with fewer columns; store the columns contiguously.
-    let (rows, cols): (usize, usize) = if n <= m { (m, n) } else { (n, m) };
-    let mut c: Vec<Vec<f64>> = (0..cols)
-        .map(|j| {
-            (0..rows)
-                .map(|i| if n <= m { a[i * n + j] } else { a[j * n + i] })
-                .collect()
-        })
-        .collect();
-    for _ in 0..MAX_SWEEPS {
-        let mut rotated = false;
-        for p in 0..cols {
-            for q in (p + 1)..cols {
-                let (alpha, beta, gamma) = {
-                    let (cp, cq) = (&c[p], &c[q]);
-                    let mut al = 0.0;
-                    let mut be = 0.0;
-                    let mut ga = 0.0;
-                    for k in 0..rows {
-                        al += cp[k] * cp[k];
-                        be += cq[k] * cq[k];
-                        ga += cp[k] * cq[k];
-                    }
-                    (al, be, ga)
-                };
-                if gamma == 0.0 || gamma.abs() <= 1e-15 * (alpha * beta).sqrt() {
-                    continue;
-                }
-                rotated = true;
-                let zeta = (beta - alpha) / (2.0 * gamma);
-                let t = zeta.signum() / (zeta.abs() + (1.0 + zeta * zeta).sqrt());
-                let t = if zeta == 0.0 { 1.0 } else { t };
-                let cs = 1.0 / (1.0 + t * t).sqrt();
-                let sn = cs * t;
-                let (left, right) = c.split_at_mut(q);
-                let (cp, cq) = (&mut left[p], &mut right[0]);
-                for k in 0..rows {
-                    let x = cp[k];
-                    let y = cq[k];
-                    cp[k] = cs * x - sn * y;
-                    cq[k] = sn * x + cs * y;
-                }
-            }
-        }
-        if !rotated {
-            break;
-        }
+    let k = m.min(n);
+    if a.iter().any(|x| !x.is_finite()) {
+        return vec![f64::NAN; k];
     }
-    let mut s: Vec<f64> = c
-        .iter()
-        .map(|col| col.iter().map(|x| x * x).sum::<f64>().sqrt())
-        .collect();
-    s.sort_by(|x, y| y.total_cmp(x));
-    s
+    let mat = faer::Mat::<f64>::from_fn(m, n, |i, j| a[i * n + j]);
+    match mat.singular_values() {
+        Ok(mut s) => {
+            s.sort_by(|x, y| y.total_cmp(x));
+            s
+        }
+        Err(_) => vec![f64::NAN; k],
+    }
 }
 
 /// `(A + εI)^{-1/p}` of a symmetric PSD matrix through [`symmetric_eigen`]: the oracle for

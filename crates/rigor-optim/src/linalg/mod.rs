@@ -3,9 +3,9 @@
 //! - [`newton`]: inverse p-th roots of symmetric positive (semi-)definite matrices by the
 //!   coupled Newton iteration — pure tensor ops (matmul, add, scale), so it runs on every
 //!   device, GPU included. Shampoo uses it.
-//! - [`host`]: f64 Jacobi solvers on the host — a symmetric eigendecomposition (SOAP's
-//!   eigenbasis, and the oracle that tests the Newton roots) and singular values by one-sided
-//!   Jacobi (the rank metrics).
+//! - [`host`]: f64 solvers on the host through faer — a symmetric eigendecomposition (SOAP's
+//!   eigenbasis, and the oracle that tests the Newton roots) and singular values (the rank
+//!   metrics).
 //! - [`blocks`]: tiling of a matrix into blocks of at most `b × b`, for Shampoo/SOAP on large
 //!   dimensions.
 

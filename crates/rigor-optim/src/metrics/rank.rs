@@ -1,7 +1,7 @@
 //! Rank measures from the singular spectrum (S4: "effective rank exp(−Σ p_i ln p_i),
 //! p_i = σ_i/Σσ; stable rank Σσ²/σ_max²").
 //!
-//! Compute the spectrum once with [`Spectrum::of`] (one-sided Jacobi on the host, f64), then
+//! Compute the spectrum once with [`Spectrum::of`] (faer SVD on the host, f64), then
 //! read any of the measures. All are invariant to scaling the matrix by `c ≠ 0`.
 
 use burn::tensor::Tensor;

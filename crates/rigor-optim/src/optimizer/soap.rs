@@ -20,7 +20,7 @@
 //!    the eigenbases are recomputed from $L, R$ (eigenvalues descending).
 //!
 //! **Eigenvectors are computed on the host**: each factor is copied to the CPU and diagonalised
-//! in f64 by Jacobi ([`crate::linalg::host::eigenvectors_via_host`]), then `Q` goes back to
+//! in f64 by faer ([`crate::linalg::host::eigenvectors_via_host`]), then `Q` goes back to
 //! the device — one device↔host round trip per block every `f` steps; all per-step work stays
 //! on the device. (The reference refreshes with one QR power-iteration step warm-started from
 //! the previous `Q`; a full eigendecomposition is the exact version of that refresh.) As in the
