@@ -85,6 +85,54 @@ pub enum PerplexityError {
     /// Writing a plot failed.
     #[error("plotting failed: {0}")]
     Plot(String),
+    /// The [`CausalLm`](crate::CausalLm) being evaluated reported an error of its own (the
+    /// model's error is kept as the [`source`](std::error::Error::source)).
+    #[error("the model failed: {0}")]
+    Model(#[source] ModelError),
+}
+
+/// A model's own error, carried by [`PerplexityError::Model`] with its source chain intact.
+///
+/// Shared (`Arc`) so that [`PerplexityError`] stays `Clone`; two `ModelError`s are equal when
+/// their messages are.
+#[derive(Debug, Clone)]
+pub struct ModelError(std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl ModelError {
+    /// Wraps any error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(error))
+    }
+
+    /// The wrapped error.
+    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl core::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ModelError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for ModelError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl PerplexityError {
+    /// Wraps a model's own error as [`PerplexityError::Model`].
+    pub fn model(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Model(ModelError::new(error))
+    }
 }
 
 /// Shorthand for results of this crate.

@@ -71,7 +71,7 @@ pub mod eval;
 pub mod metrics;
 pub mod theory;
 
-pub use error::{PerplexityError, Result};
+pub use error::{ModelError, PerplexityError, Result};
 pub use eval::lm::{CausalLm, FnLm};
 pub use eval::sliding::{SlidingSummary, SlidingWindow, SlidingWindowConfig, Window};
 pub use metrics::accumulator::{BatchSummary, PerplexityAccumulator};

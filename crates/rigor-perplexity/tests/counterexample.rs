@@ -20,7 +20,7 @@ struct CopyModel {
 }
 
 impl CausalLm for CopyModel {
-    fn logits(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+    fn logits(&self, tokens: Tensor<2, Int>) -> rigor_perplexity::Result<Tensor<3>> {
         let [b, l] = tokens.dims();
         let n = self.n;
         assert_eq!(l, 2 * n, "copy-task prompt b, SEP, b[..n-1]");
@@ -34,7 +34,10 @@ impl CausalLm for CopyModel {
         let (lc, lw) = ((1.0 - self.gamma).ln() as f32, self.gamma.ln() as f32);
         let base = Tensor::<3>::from_data(TensorData::new(vec![lw, lw, -1e30], [1, 1, 3]), &device);
         let copy = onehot.mul_scalar(lc - lw) + base;
-        Tensor::cat(vec![Tensor::<3>::zeros([b, n, 3], &device), copy], 1)
+        Ok(Tensor::cat(
+            vec![Tensor::<3>::zeros([b, n, 3], &device), copy],
+            1,
+        ))
     }
 }
 

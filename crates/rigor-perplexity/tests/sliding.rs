@@ -21,7 +21,7 @@ struct Bigram {
 }
 
 impl CausalLm for Bigram {
-    fn logits(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+    fn logits(&self, tokens: Tensor<2, Int>) -> rigor_perplexity::Result<Tensor<3>> {
         let [b, l] = tokens.dims();
         self.calls.borrow_mut().extend(
             tokens
@@ -32,10 +32,11 @@ impl CausalLm for Bigram {
                 .map(<[i64]>::to_vec),
         );
         let v = self.table.dims()[1];
-        self.table
+        Ok(self
+            .table
             .clone()
             .select(0, tokens.reshape([b * l]))
-            .reshape([b, l, v])
+            .reshape([b, l, v]))
     }
 }
 
@@ -124,7 +125,7 @@ struct LookBack {
 }
 
 impl CausalLm for LookBack {
-    fn logits(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+    fn logits(&self, tokens: Tensor<2, Int>) -> rigor_perplexity::Result<Tensor<3>> {
         let [b, l] = tokens.dims();
         let host = tokens.try_into_vec_as::<i64>().unwrap();
         let mut out = vec![0f32; b * l * self.v];
@@ -137,7 +138,10 @@ impl CausalLm for LookBack {
                 }
             }
         }
-        Tensor::from_data(TensorData::new(out, [b, l, self.v]), &self.device)
+        Ok(Tensor::from_data(
+            TensorData::new(out, [b, l, self.v]),
+            &self.device,
+        ))
     }
 }
 

@@ -2,6 +2,8 @@
 
 use burn::tensor::{Int, Tensor};
 
+use crate::error::Result;
+
 /// A causal (decoder-only) language model, seen as a function from token ids to next-token
 /// logits.
 ///
@@ -10,25 +12,34 @@ use burn::tensor::{Int, Tensor};
 /// computed from tokens $0..=t$ only. The evaluators in this crate do the label shift
 /// themselves; implementations must not shift.
 ///
-/// Anything that maps ids to logits works: a Burn `Module`, a closure-backed test model, a
-/// wrapper around a remote model.
+/// A model that can fail (a sequence longer than it supports, ids it cannot embed) returns
+/// [`PerplexityError::Model`](crate::PerplexityError::Model) — build one with
+/// [`PerplexityError::model`](crate::PerplexityError::model) — and the evaluators pass it on
+/// unchanged, with nothing accumulated from the failed call.
+///
+/// Anything that maps ids to logits works: a Burn `Module` (rigor-nn's `DecoderLm`
+/// implements it), a closure-backed test model ([`FnLm`]), a wrapper around a remote model.
 pub trait CausalLm {
     /// Next-token logits for every position: `[batch, len]` → `[batch, len, vocab]`.
-    fn logits(&self, tokens: Tensor<2, Int>) -> Tensor<3>;
+    ///
+    /// # Errors
+    /// Whatever the model reports, as [`PerplexityError::Model`](crate::PerplexityError::Model).
+    fn logits(&self, tokens: Tensor<2, Int>) -> Result<Tensor<3>>;
 }
 
 impl<M: CausalLm + ?Sized> CausalLm for &M {
-    fn logits(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+    fn logits(&self, tokens: Tensor<2, Int>) -> Result<Tensor<3>> {
         (**self).logits(tokens)
     }
 }
 
 impl<F: Fn(Tensor<2, Int>) -> Tensor<3>> CausalLm for FnLm<F> {
-    fn logits(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
-        (self.0)(tokens)
+    fn logits(&self, tokens: Tensor<2, Int>) -> Result<Tensor<3>> {
+        Ok((self.0)(tokens))
     }
 }
 
-/// A [`CausalLm`] from a closure `[batch, len]` ids → `[batch, len, vocab]` logits.
+/// An infallible [`CausalLm`] from a closure `[batch, len]` ids → `[batch, len, vocab]`
+/// logits.
 #[derive(Debug, Clone, Copy)]
 pub struct FnLm<F>(pub F);

@@ -191,7 +191,7 @@ impl SlidingWindow {
                 .map(|j| j - offset + w.begin >= w.score_from)
                 .collect();
             let ids = Tensor::<2, Int>::from_data(TensorData::new(input, [1, len]), device);
-            let logits = model.logits(ids);
+            let logits = model.logits(ids)?;
             let [b, l, v] = logits.dims();
             if b != 1 || l != len {
                 return Err(PerplexityError::ShapeMismatch {

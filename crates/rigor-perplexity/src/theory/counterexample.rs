@@ -223,7 +223,7 @@ impl CounterexampleFinder {
                 .flat_map(|s| s.iter().map(|&x| if x { task.one } else { task.zero }))
                 .collect();
             let ids = Tensor::<2, Int>::from_data(TensorData::new(prompts, [b, 2 * n]), device);
-            let logits = model.logits(ids);
+            let logits = model.logits(ids)?;
             let [lb, ll, v] = logits.dims();
             if lb != b || ll != 2 * n {
                 return Err(PerplexityError::ShapeMismatch {
