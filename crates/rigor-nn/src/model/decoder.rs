@@ -10,6 +10,7 @@ use burn::config::Config;
 use burn::module::{Initializer, Module};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
+use rigor_perplexity::{CausalLm, PerplexityError};
 use rigor_rope::RopeConfig;
 use rigor_softmax::Normalizer;
 use serde::{Deserialize, Serialize};
@@ -397,5 +398,16 @@ impl DecoderLm {
                 burn::tensor::module::linear(h, self.token_embedding.weight.val().transpose(), None)
             }
         }
+    }
+}
+
+/// rigor-perplexity's evaluators (sliding window, accumulator, counterexample finder) run on a
+/// `DecoderLm` directly: `logits` is [`DecoderLm::forward`] without padding — position $t$
+/// predicts token $t + 1$ from tokens $0..=t$ (causal). A [`NnError`] (an empty input, a
+/// sequence longer than the learned position table, a RoPE position limit) becomes
+/// [`PerplexityError::Model`] with the `NnError` as its source.
+impl CausalLm for DecoderLm {
+    fn logits(&self, tokens: Tensor<2, Int>) -> rigor_perplexity::Result<Tensor<3>> {
+        self.forward(tokens, None).map_err(PerplexityError::model)
     }
 }
