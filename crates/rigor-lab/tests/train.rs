@@ -42,7 +42,7 @@ fn train(config: TrainConfig, device: &Device) -> Result<TrainOutcome<MaxRetriev
                 None,
             ))
         },
-        |_m: &MaxRetrievalModel, step| Metrics::from([("step".to_string(), step as f64)]),
+        |_m: &MaxRetrievalModel, step| Ok(Metrics::from([("step".to_string(), step as f64)])),
     )
 }
 

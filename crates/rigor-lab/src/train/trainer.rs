@@ -132,16 +132,17 @@ impl Trainer {
         M: Module,
         L: FnMut(&M, &mut StepCtx<'_>) -> Result<Tensor<1>>,
     {
-        self.fit_with_eval(model, optimizer, loss, |_: &M, _| Metrics::new())
+        self.fit_with_eval(model, optimizer, loss, |_: &M, _| Ok(Metrics::new()))
     }
 
     /// Trains `model` with `optimizer` (any Burn optimizer: `AdamWConfig::new().init()`,
     /// `SgdConfig::new().init()`, or a [`ModuleOptimizer`] with groups/clipping) on the loss
     /// returned by `loss`, calling `eval(&model.valid(), completed_steps)` every
-    /// [`TrainConfig::eval_every`] steps and after the last one.
+    /// [`TrainConfig::eval_every`] steps and after the last one. An evaluation that returns
+    /// no metrics is not recorded.
     ///
     /// # Errors
-    /// Any error the loss closure returns, [`LabError::NonFiniteLoss`] if the loss becomes
+    /// Any error the loss closure or the evaluation hook returns (training stops there), [`LabError::NonFiniteLoss`] if the loss becomes
     /// `NaN`/`∞` (training stops there),
     /// [`LabError::Readback`] if the loss cannot be read, checkpoint errors.
     pub fn fit_with_eval<M, L, E>(
@@ -154,7 +155,7 @@ impl Trainer {
     where
         M: Module,
         L: FnMut(&M, &mut StepCtx<'_>) -> Result<Tensor<1>>,
-        E: FnMut(&M, usize) -> Metrics,
+        E: FnMut(&M, usize) -> Result<Metrics>,
     {
         let cfg = &self.config;
         let start = Instant::now();
@@ -202,7 +203,13 @@ impl Trainer {
                 checkpoints.push(path);
             }
             if done == cfg.steps || (cfg.eval_every > 0 && done % cfg.eval_every == 0) {
-                let metrics = eval(&model.valid(), done);
+                let metrics = match eval(&model.valid(), done) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        bar.abandon();
+                        return Err(e);
+                    }
+                };
                 if !metrics.is_empty() {
                     bar.println(format!("step {done}: {}", render_metrics(&metrics)));
                     history.evals.push(EvalRecord {

@@ -150,7 +150,7 @@ pub fn train_seed(
                     hits as f64 / val.target_classes.len() as f64,
                 );
             }
-            metrics
+            Ok(metrics)
         },
     )?;
     Ok((outcome.model, outcome.history))

@@ -406,7 +406,6 @@ pub fn train_sequence(
 
     let batch = config.batch;
     let mut boundaries: Vec<Boundary> = Vec::with_capacity(t);
-    let mut failure: Option<LabError> = None;
     let train_config = TrainConfig::new(t * steps, seed)
         .with_schedule(crate::train::LrSchedule::Constant { lr: spec.lr })
         .with_eval_every(steps)
@@ -423,27 +422,20 @@ pub fn train_sequence(
         },
         |m: &ForgettingMlp, done| {
             let mut metrics = Metrics::new();
-            if done % steps != 0 || failure.is_some() {
-                return metrics;
+            if done % steps != 0 {
+                return Ok(metrics);
             }
             let after = done / steps - 1;
-            match measure(m, &tests, &probe_x, &probe_set.labels, after + 1 == t) {
-                Ok(b) => {
-                    let seen = &b.r_task[..=after];
-                    metrics.insert(
-                        format!("task {} acc (seen)", after + 1),
-                        seen.iter().sum::<f64>() / seen.len() as f64,
-                    );
-                    boundaries.push(b);
-                }
-                Err(e) => failure = Some(e),
-            }
-            metrics
+            let b = measure(m, &tests, &probe_x, &probe_set.labels, after + 1 == t)?;
+            let seen = &b.r_task[..=after];
+            metrics.insert(
+                format!("task {} acc (seen)", after + 1),
+                seen.iter().sum::<f64>() / seen.len() as f64,
+            );
+            boundaries.push(b);
+            Ok(metrics)
         },
     )?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
     if boundaries.len() != t {
         return Err(LabError::Stats("a task boundary was not evaluated"));
     }
