@@ -74,6 +74,10 @@ pub enum LabError {
     /// An error from rigor-nn (a model configuration or an input shape).
     #[error(transparent)]
     Nn(#[from] rigor_nn::NnError),
+    /// An error from rigor-perplexity (an evaluation config, logits it cannot score, a
+    /// counterexample search whose premise fails).
+    #[error(transparent)]
+    Perplexity(#[from] rigor_perplexity::PerplexityError),
     /// An error from rigor-optim (an optimizer configuration or a dataset).
     #[error(transparent)]
     Optim(#[from] rigor_optim::OptimError),

@@ -13,6 +13,7 @@
 //! | *Softmax is not Enough*, App. A | architecture, training, softmax vs adaptive θ vs SSMax vs entmax, report | [`repro::max_retrieval`] |
 //! | *Optimizers Qualitatively Alter Solutions* (arXiv 2507.12224), S4 case study 1 | Shampoo vs SGD / AdamW / Muon / SOAP / Lion on continual digits: ACC / BWT / forgetting, effective rank, class similarity, verdict | [`repro::optimizer_forgetting`] |
 //! | *Optimizers Qualitatively Alter Solutions*, S4 case study 2 | Powerprop α ∈ {1..4}: accuracy vs weights kept (global magnitude pruning), verdict | [`repro::powerprop_sparsity`] |
+//! | *Perplexity Cannot Always Tell Right from Wrong* (arXiv 2601.22950), S3 | copy task α_N vs β_N (Lemma 3.1 / Prop. 3.2) with the counterexample finder, parity checkpoints, iso-perplexity, verdicts | [`repro::perplexity`] |
 //! | — | training loop, LR schedules, checkpoints | [`train`] |
 //! | — | `results.json`, CSV, SVG, markdown, statistics, registry | [`report`] |
 //! | — | seeds and portable random streams | [`rng`] |

@@ -7,7 +7,7 @@
 //! | output folder, `results.json`, run metadata | [`run`] |
 //! | tables → CSV / markdown | [`table`] |
 //! | line plots with mean ± std bands → SVG | [`plot`] |
-//! | mean ± std, paired t-test, exact McNemar test | [`stats`] |
+//! | mean ± std, paired t-test, exact McNemar test, Pearson r with a bootstrap CI, micro-F1 | [`stats`] |
 //! | `Reproduction`, `ReproCtx`, `ReportSection`, the index | [`registry`] |
 
 pub mod plot;
@@ -19,5 +19,8 @@ pub mod table;
 pub use plot::{LinePlot, Series};
 pub use registry::{IndexEntry, ReportSection, ReproCtx, Reproduction, Scale, write_index};
 pub use run::{Results, RunDir, RunMeta};
-pub use stats::{MeanStd, PairedTest, mcnemar_exact, mean_std, paired_t_test};
+pub use stats::{
+    Correlation, MeanStd, PairedTest, mcnemar_exact, mean_std, micro_f1, paired_t_test, pearson,
+    pearson_bootstrap,
+};
 pub use table::Table;

@@ -35,6 +35,10 @@ pub struct LinePlot {
     pub y_range: Option<(f64, f64)>,
     /// The lines.
     pub series: Vec<Series>,
+    /// Draw points only (a scatter plot, x need not be sorted); `false`: lines through
+    /// the points.
+    #[serde(default)]
+    pub scatter: bool,
 }
 
 impl LinePlot {
@@ -51,7 +55,14 @@ impl LinePlot {
             log2_x: false,
             y_range: None,
             series: Vec::new(),
+            scatter: false,
         }
+    }
+
+    /// Draws points only (a scatter plot).
+    pub fn scatter(mut self) -> Self {
+        self.scatter = true;
+        self
     }
 
     /// Uses a log₂ x axis.
@@ -184,16 +195,24 @@ impl LinePlot {
                     )))
                     .map_err(|e| err(e.to_string()))?;
             }
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(|e| err(e.to_string()))?
-                .label(&s.name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                .map_err(|e| err(e.to_string()))?;
+            if self.scatter {
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                    .map_err(|e| err(e.to_string()))?
+                    .label(&s.name)
+                    .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+            } else {
+                chart
+                    .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                    .map_err(|e| err(e.to_string()))?
+                    .label(&s.name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                    .map_err(|e| err(e.to_string()))?;
+            }
         }
         chart
             .configure_series_labels()

@@ -5,6 +5,9 @@
 //!   (k seeds), two-sided p from Student's t with k − 1 degrees of freedom.
 //! - [`mcnemar_exact`]: for paired binary outcomes (the same test sets scored by two
 //!   normalizers), the exact two-sided binomial test on the discordant pairs.
+//! - [`pearson`]: \\(r = \sum (x_i-\bar x)(y_i-\bar y) / \sqrt{\sum (x_i-\bar x)^2 \sum (y_i-\bar y)^2}\\);
+//!   [`pearson_bootstrap`]: its percentile bootstrap confidence interval over resampled pairs.
+//! - [`micro_f1`]: micro-averaged F1 of token predictions over a label set.
 
 use serde::{Deserialize, Serialize};
 
@@ -249,4 +252,143 @@ mod tests {
         assert!((mcnemar_exact(2, 8) - 0.109_375).abs() < 1e-12);
         assert_eq!(mcnemar_exact(5, 5), 1.0);
     }
+}
+
+/// Pearson's correlation coefficient of paired samples
+/// \\(r = \frac{\sum_i (x_i-\bar x)(y_i-\bar y)}{\sqrt{\sum_i (x_i-\bar x)^2}\sqrt{\sum_i (y_i-\bar y)^2}}\\),
+/// computed in `f64` after centring (no cancellation from large means).
+///
+/// # Errors
+/// [`LabError::Stats`] for fewer than two pairs, unequal lengths, a non-finite value, or a
+/// constant sample (r is undefined, never reported as `NaN`).
+pub fn pearson(x: &[f64], y: &[f64]) -> Result<f64> {
+    if x.len() != y.len() {
+        return Err(LabError::Stats("pearson: samples of unequal length"));
+    }
+    if x.len() < 2 {
+        return Err(LabError::Stats("pearson: need at least two pairs"));
+    }
+    if x.iter().chain(y).any(|v| !v.is_finite()) {
+        return Err(LabError::Stats("pearson: a value is not finite"));
+    }
+    let k = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / k, y.iter().sum::<f64>() / k);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return Err(LabError::Stats("pearson: a sample is constant"));
+    }
+    Ok((sxy / (sxx.sqrt() * syy.sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Pearson's r with a percentile bootstrap interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Correlation {
+    /// r on the full sample.
+    pub r: f64,
+    /// Lower end of the interval (`None` without resamples, or when too few resamples had a
+    /// defined r).
+    pub lo: Option<f64>,
+    /// Upper end of the interval.
+    pub hi: Option<f64>,
+    /// Confidence level of the interval (e.g. 0.95).
+    pub level: f64,
+    /// Resamples drawn; resamples with a constant side (undefined r) are skipped.
+    pub resamples: usize,
+    /// Number of pairs.
+    pub count: usize,
+}
+
+/// [`pearson`] plus a percentile bootstrap interval at `level` from `resamples` resamples of
+/// the pairs with replacement (drawn from `rng`). With `resamples == 0` only r is computed.
+/// The interval is left out (`None`) when fewer than half the resamples have a defined r.
+///
+/// # Errors
+/// As [`pearson`]; [`LabError::Stats`] unless `0 < level < 1`.
+pub fn pearson_bootstrap(
+    x: &[f64],
+    y: &[f64],
+    resamples: usize,
+    level: f64,
+    rng: &mut crate::rng::LabRng,
+) -> Result<Correlation> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(LabError::Stats(
+            "pearson_bootstrap: level must be in (0, 1)",
+        ));
+    }
+    let r = pearson(x, y)?;
+    let n = x.len();
+    let mut rs = Vec::with_capacity(resamples);
+    let (mut bx, mut by) = (vec![0.0; n], vec![0.0; n]);
+    for _ in 0..resamples {
+        for i in 0..n {
+            let j = crate::rng::index(rng, n);
+            bx[i] = x[j];
+            by[i] = y[j];
+        }
+        if let Ok(v) = pearson(&bx, &by) {
+            rs.push(v);
+        }
+    }
+    let (lo, hi) = if resamples > 0 && rs.len() * 2 >= resamples {
+        rs.sort_by(f64::total_cmp);
+        let q = |p: f64| rs[((p * (rs.len() - 1) as f64).round() as usize).min(rs.len() - 1)];
+        let tail = (1.0 - level) / 2.0;
+        (Some(q(tail)), Some(q(1.0 - tail)))
+    } else {
+        (None, None)
+    };
+    Ok(Correlation {
+        r,
+        lo,
+        hi,
+        level,
+        resamples,
+        count: n,
+    })
+}
+
+/// Micro-averaged F1 of predicted against true token ids over the label set `labels`:
+/// $$ F_1^{\mu} = \frac{2\,TP}{2\,TP + FP + FN}, $$
+/// summing over the labels \\(c\\): \\(TP_c\\) = predicted \\(c\\) and true \\(c\\), \\(FP_c\\) = predicted
+/// \\(c\\) but true \\(\ne c\\), \\(FN_c\\) = true \\(c\\) but predicted \\(\ne c\\). When every
+/// prediction and every target lies in `labels` this equals accuracy; a prediction outside
+/// the set (e.g. a separator token where a bit belongs) is a false negative only, which is
+/// how micro-F1 differs from accuracy on an LM's free-form output.
+///
+/// # Errors
+/// [`LabError::Stats`] for unequal lengths, an empty input, an empty label set, or when no
+/// target and no prediction is in `labels` (F1 undefined).
+pub fn micro_f1(predicted: &[i64], target: &[i64], labels: &[i64]) -> Result<f64> {
+    if predicted.len() != target.len() {
+        return Err(LabError::Stats(
+            "micro_f1: predictions and targets differ in length",
+        ));
+    }
+    if predicted.is_empty() || labels.is_empty() {
+        return Err(LabError::Stats("micro_f1: empty input or label set"));
+    }
+    let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
+    for (p, t) in predicted.iter().zip(target) {
+        let (p_in, t_in) = (labels.contains(p), labels.contains(t));
+        if p == t {
+            tp += u64::from(t_in);
+        } else {
+            fp += u64::from(p_in);
+            fn_ += u64::from(t_in);
+        }
+    }
+    let denom = 2 * tp + fp + fn_;
+    if denom == 0 {
+        return Err(LabError::Stats(
+            "micro_f1: no prediction or target in the label set",
+        ));
+    }
+    Ok(2.0 * tp as f64 / denom as f64)
 }
