@@ -35,7 +35,7 @@ fn copy_perplexity_equals_the_accumulators_on_the_same_logits() {
     let n = bits.len();
     let finder = CounterexampleConfig::new(1.0).init().unwrap();
     let score = finder
-        .score(&model, &[bits.clone()], &device)
+        .score(&model, std::slice::from_ref(&bits), &device)
         .unwrap()
         .remove(0);
 

@@ -35,7 +35,7 @@ impl LmSpec {
     /// # Errors
     /// [`LabError::InvalidConfig`] unless `n_heads` divides `d_model` into even head widths.
     pub fn decoder(&self) -> Result<DecoderLmConfig> {
-        if self.n_heads == 0 || self.d_model % self.n_heads != 0 {
+        if self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) {
             return Err(LabError::config(
                 "LmSpec::n_heads",
                 self.n_heads,
@@ -43,7 +43,7 @@ impl LmSpec {
             ));
         }
         let head_dim = self.d_model / self.n_heads;
-        if head_dim % 2 != 0 {
+        if !head_dim.is_multiple_of(2) {
             return Err(LabError::config(
                 "LmSpec::d_model / n_heads",
                 head_dim,

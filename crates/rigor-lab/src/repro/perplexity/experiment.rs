@@ -18,7 +18,7 @@ use crate::error::{LabError, Result};
 use crate::report::{Correlation, micro_f1, pearson_bootstrap};
 use crate::rng::{self, LabRng};
 use crate::tasks::copy::CopyTask;
-use crate::tasks::parity::ParityTask;
+use crate::tasks::parity::{ParityTask, PrefixParityBatch};
 use crate::train::{LrSchedule, Metrics, TrainConfig, TrainHistory, Trainer};
 
 /// A batch of a next-token task: inputs, targets and the scored positions, `[batch, T]`.
@@ -76,14 +76,19 @@ fn sample(
 
 /// Trains a fresh model (device seeded from `(seed, label)`) on `task` with string lengths
 /// drawn per step from `train.min_len..=max_len`, calling `eval` every `eval_every` steps.
+/// Where and under which seed a model is trained.
+struct RunEnv<'a> {
+    seed: u64,
+    device: &'a Device,
+    progress: bool,
+}
+
 fn train_lm<E>(
     config: &PerplexityReproConfig,
     train: &LmTraining,
     task: Task,
-    seed: u64,
     eval_every: usize,
-    device: &Device,
-    progress: bool,
+    env: RunEnv<'_>,
     eval: E,
 ) -> Result<(DecoderLm, TrainHistory)>
 where
@@ -93,6 +98,11 @@ where
         Task::Copy => "perplexity/copy",
         Task::Parity => "perplexity/parity",
     };
+    let RunEnv {
+        seed,
+        device,
+        progress,
+    } = env;
     rng::seed_device(device, seed, &format!("{label}/init"));
     let model = config.model.init(device)?;
     let schedule = LrSchedule::WarmupCosine {
@@ -293,10 +303,12 @@ fn train_copy(
         config,
         &c.train,
         Task::Copy,
-        seed,
         0,
-        device,
-        progress,
+        RunEnv {
+            seed,
+            device,
+            progress,
+        },
         |_, _| Ok(Metrics::new()),
     )?;
     let model = model.valid();
@@ -363,13 +375,7 @@ pub struct CheckpointEval {
 
 /// A fixed test set of prefix-parity sequences, on the host and the device.
 struct TestSet {
-    batches: Vec<(
-        Tensor<2, Int>,
-        Tensor<2, Int>,
-        Tensor<2, Bool>,
-        Vec<i64>,
-        Vec<bool>,
-    )>,
+    batches: Vec<PrefixParityBatch>,
 }
 
 fn test_set(
@@ -387,14 +393,7 @@ fn test_set(
         let mut left = per_length;
         while left > 0 {
             let b = batch.min(left);
-            let s = task.sample_prefix(b, &mut r, device)?;
-            batches.push((
-                s.inputs,
-                s.targets,
-                s.loss_mask,
-                s.host_targets,
-                s.host_mask,
-            ));
+            batches.push(task.sample_prefix(b, &mut r, device)?);
             left -= b;
         }
     }
@@ -409,8 +408,8 @@ fn evaluate_split(model: &DecoderLm, set: &TestSet) -> Result<SplitEval> {
         .with_ignore_index(None)
         .init()?;
     let (mut predicted, mut target) = (Vec::new(), Vec::new());
-    for (inputs, targets, mask, host_targets, host_mask) in &set.batches {
-        let logits = model.logits(inputs.clone())?;
+    for batch in &set.batches {
+        let logits = model.logits(batch.inputs.clone())?;
         let pred: Vec<i64> = logits
             .clone()
             .argmax(2)
@@ -419,8 +418,8 @@ fn evaluate_split(model: &DecoderLm, set: &TestSet) -> Result<SplitEval> {
                 what: "parity predictions",
                 message: format!("{e:?}"),
             })?;
-        acc.update(logits, targets.clone(), Some(mask.clone()))?;
-        for ((p, t), m) in pred.iter().zip(host_targets).zip(host_mask) {
+        acc.update(logits, batch.targets.clone(), Some(batch.loss_mask.clone()))?;
+        for ((p, t), m) in pred.iter().zip(&batch.host_targets).zip(&batch.host_mask) {
             if *m {
                 predicted.push(*p);
                 target.push(*t);
@@ -479,10 +478,12 @@ fn train_parity(
         config,
         &p.train,
         Task::Parity,
-        seed,
         p.checkpoint_every,
-        device,
-        progress,
+        RunEnv {
+            seed,
+            device,
+            progress,
+        },
         |m: &DecoderLm, step| {
             let e = CheckpointEval {
                 seed,
