@@ -245,7 +245,11 @@ fn tiny_run_scores_every_length_and_checkpoint_and_writes_its_report() {
         } else if (last.pplx_alpha - last.pplx_beta).abs()
             < (first.pplx_alpha - first.pplx_beta).abs()
         {
-            CopyVerdict::Holds
+            if first.beta_correct {
+                CopyVerdict::Holds
+            } else {
+                CopyVerdict::WrongFromTheStart
+            }
         } else {
             CopyVerdict::GapDoesNotShrink
         };

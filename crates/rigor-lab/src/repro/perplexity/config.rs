@@ -139,7 +139,7 @@ impl PerplexityReproConfig {
     /// - `Tiny` (tests, seconds): d = 32, 1 layer, 60 / 60 steps, N ≤ 64.
     /// - `Default` (minutes on 2 CPU cores): d = 64, 2 layers, 4 heads; copy 1 500 steps,
     ///   N = 16 … 512; parity 2 000 steps with a checkpoint every 100; 1 seed.
-    /// - `Full`: parity for the paper's 5 000 steps, 3 seeds.
+    /// - `Full`: copy 6 000 steps, parity for the paper's 5 000 steps, 3 seeds.
     pub fn at_scale(scale: Scale) -> Self {
         let train = LmTraining {
             steps: 1_500,
@@ -217,6 +217,13 @@ impl PerplexityReproConfig {
                 seeds: vec![0],
             },
             Scale::Full => Self {
+                copy: CopyExperiment {
+                    train: LmTraining {
+                        steps: 6_000,
+                        ..base.copy.train.clone()
+                    },
+                    ..base.copy.clone()
+                },
                 parity: ParityExperiment {
                     train: LmTraining {
                         steps: 5_000,

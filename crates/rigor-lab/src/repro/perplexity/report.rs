@@ -15,6 +15,11 @@ pub enum CopyVerdict {
     /// At the longest N, α_N is copied right, β_N wrongly, and |pplx(α) − pplx(β)| is
     /// smaller than at the shortest N: Lemma 3.1's picture.
     Holds,
+    /// As `Holds`, but β_N is copied wrongly already at the shortest N (the training
+    /// length): the perplexities converge on a wrong copy, yet the paper's transition from a
+    /// right copy at short N to a wrong one at long N is not shown — the model is not a
+    /// reliable copier of a lone 1 even in distribution.
+    WrongFromTheStart,
     /// β_N is copied wrongly at the longest N but the perplexity gap did not shrink.
     GapDoesNotShrink,
     /// β_N is copied correctly at every N measured: no wrong copy to show at these lengths.
@@ -36,7 +41,11 @@ impl CopyVerdict {
         } else if (last.pplx_alpha - last.pplx_beta).abs()
             < (first.pplx_alpha - first.pplx_beta).abs()
         {
-            Self::Holds
+            if first.beta_correct {
+                Self::Holds
+            } else {
+                Self::WrongFromTheStart
+            }
         } else {
             Self::GapDoesNotShrink
         }
@@ -46,6 +55,9 @@ impl CopyVerdict {
         match self {
             Self::Holds => {
                 "**holds**: at the longest N the model copies α_N right and β_N wrong, and the two perplexities are closer than at the shortest N"
+            }
+            Self::WrongFromTheStart => {
+                "**in part**: the perplexities converge while β_N is copied wrongly, but β_N is copied wrongly already at the shortest N, so the right-to-wrong transition the paper shows is not reproduced at this scale"
             }
             Self::GapDoesNotShrink => {
                 "**in part**: β_N is copied wrongly at the longest N, but the perplexity gap did not shrink with N"
