@@ -121,3 +121,40 @@ fn parity_is_the_xor_of_the_bits() {
         assert!((16..=48).contains(&ones), "{ones} odd strings of 64");
     });
 }
+
+#[test]
+fn prefix_parity_targets_are_the_running_xor_after_the_separator() {
+    for_each_device(|device| {
+        let len = 7;
+        let task = ParityTask::new(len).unwrap();
+        let b = task
+            .sample_prefix(5, &mut rng::rng(4, "prefix"), device)
+            .unwrap();
+        let (inputs, targets) = (ints(b.inputs), ints(b.targets));
+        assert_eq!(targets, b.host_targets);
+        let t = 2 * len;
+        for r in 0..5 {
+            let row_in = &inputs[r * t..(r + 1) * t];
+            let row_t = &targets[r * t..(r + 1) * t];
+            let bits = &row_in[..len];
+            assert_eq!(row_in[len], SEP as i64);
+            let mut p = 0;
+            for k in 0..len {
+                p ^= bits[k];
+                assert_eq!(row_t[len + k], p, "row {r}, parity {k}");
+                assert!(b.host_mask[r * t + len + k]);
+            }
+            // inputs are the sequence shifted by one: bits, SEP, p_1..p_{L-1}
+            assert_eq!(&row_in[len + 1..], &row_t[len..t - 1]);
+            assert!(b.host_mask[r * t..r * t + len].iter().all(|m| !m));
+        }
+        assert!(
+            task.sample_prefix(0, &mut rng::rng(0, "x"), device)
+                .is_err()
+        );
+        assert_eq!(
+            ParityTask::prefix_sequence(&[1, 1, 0]),
+            vec![1, 1, 0, SEP, 1, 0, 0]
+        );
+    });
+}

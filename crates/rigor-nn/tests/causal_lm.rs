@@ -25,7 +25,8 @@ fn logits_are_forwards_and_the_evaluators_run_on_a_decoder() {
         let toks = tokens(&[vec![0, 1, 2, 1, 0, 0]], device);
         let want = host(model.forward(toks.clone(), None).unwrap());
         let got = host(CausalLm::logits(&model, toks).unwrap());
-        assert_close(&got, &want, 0.0, "CausalLm::logits = forward");
+        // the same call twice; 1e-6 only lets wgpu's autotuner pick another kernel
+        assert_close(&got, &want, 1e-6, "CausalLm::logits = forward");
 
         // sliding window: every token after the first is scored exactly once
         let seq: Vec<i64> = (0..20).map(|i| (i * 7 % 3) as i64).collect();

@@ -151,7 +151,8 @@ impl LinePlot {
             if log2_x {
                 format!("{}", 2f64.powf(*v).round())
             } else {
-                format!("{v}")
+                // rounded to 6 decimals: plotters' tick values carry float noise (0.7000000000000001)
+                format!("{}", (v * 1e6).round() / 1e6)
             }
         };
         chart
