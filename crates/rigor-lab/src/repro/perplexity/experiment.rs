@@ -514,10 +514,10 @@ pub struct SplitCorrelation {
     pub result: std::result::Result<Correlation, String>,
 }
 
-/// r(micro-F1, log-perplexity) over `evals`, with a percentile bootstrap CI (95 %).
-///
-/// # Errors
-/// Never for data reasons (an undefined r is recorded in the result).
+/// Pearson r over `points` = `(micro-F1, log-perplexity)` per checkpoint, with a 95 %
+/// percentile bootstrap CI from `resamples` resamples drawn from `(seed, label)`. An
+/// undefined r (fewer than two checkpoints, a constant metric, a non-finite value) is
+/// recorded as `Err(reason)` in the result, never as `NaN`.
 pub fn f1_perplexity_correlation(
     points: &[(f64, f64)],
     resamples: usize,
