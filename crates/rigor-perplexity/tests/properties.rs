@@ -189,7 +189,10 @@ proptest! {
     fn temperature_folds_compose(gamma in 0.001f64..0.999, t1 in 0.1f64..10.0, t2 in 0.1f64..10.0) {
         let once = temperature_fold(gamma, t1 * t2).unwrap();
         let twice = temperature_fold(temperature_fold(gamma, t1).unwrap(), t2).unwrap();
-        prop_assert!((once - twice).abs() < 1e-12);
+        // 1e-9, not 1e-12: with θ1 = 0.1 the intermediate γ can sit within ~1e-12 of 1, where
+        // 1 − γ keeps only a few digits (seen: γ = 0.93465, θ1 = 0.1, θ2 = 6.61 missed 1e-12);
+        // a wrong composition is off by orders of magnitude more.
+        prop_assert!((once - twice).abs() < 1e-9, "once {once} twice {twice}");
         prop_assert!((temperature_fold(gamma, 1.0).unwrap() - gamma).abs() < 1e-15);
     }
 
