@@ -92,3 +92,57 @@ fn model_errors_keep_their_source() {
         assert_eq!(acc.tokens(), 0);
     });
 }
+
+/// `DecoderLm::queries_keys` returns what each block's attention scores are built from:
+/// rotating its queries and keys with the layer's RoPE, `s · q kᵀ` and the causal mask give
+/// exactly `forward_with_weights`' scores, in every layer.
+#[test]
+fn queries_keys_rebuild_every_layers_scores() {
+    for_each_device(|device: &Device| {
+        let model = DecoderLmConfig::new(5, 8, 2, 3)
+            .with_positional(PositionalEncoding::Rope(RopeConfig::new(4)))
+            .init(device)
+            .unwrap();
+        let toks = tokens(&[vec![0, 4, 2, 1, 3], vec![1, 1, 1, 1, 1]], device);
+        let qk = model.queries_keys(toks.clone()).unwrap();
+        let out = model.forward_with_weights(toks, None).unwrap();
+        assert_eq!(qk.len(), 3);
+        for (l, ((q, k), scores)) in qk.into_iter().zip(out.scores).enumerate() {
+            assert_eq!(q.dims(), [2, 2, 5, 4]);
+            let att = &model.blocks[l].attention;
+            let rope = att.rope().unwrap();
+            let pos = rigor_rope::Positions::Offset(0);
+            let q = rope
+                .apply(
+                    q,
+                    rigor_rope::TensorLayout::Bhsd,
+                    rigor_rope::Role::Query,
+                    pos,
+                )
+                .unwrap();
+            let k = rope
+                .apply(
+                    k,
+                    rigor_rope::TensorLayout::Bhsd,
+                    rigor_rope::Role::Key,
+                    pos,
+                )
+                .unwrap();
+            let rebuilt = mask_logits(
+                q.matmul(k.swap_dims(2, 3)).mul_scalar(att.scale()),
+                true,
+                None,
+            )
+            .unwrap();
+            let (got, want) = (host(rebuilt), host(scores));
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g == w) || (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                    "layer {l}, entry {i}: {g} vs {w}"
+                );
+            }
+        }
+        let bad = Tensor::<2, Int>::from_data(TensorData::new(Vec::<i64>::new(), [1, 0]), device);
+        assert!(model.queries_keys(bad).is_err());
+    });
+}

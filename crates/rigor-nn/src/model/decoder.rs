@@ -309,6 +309,31 @@ impl DecoderLm {
         })
     }
 
+    /// Per-layer queries and keys of every head **before** RoPE, `[batch, heads, seq,
+    /// head_dim]` each, input layer first: what each block's attention computes from its
+    /// normed input ([`MultiHeadAttention::queries_keys`](crate::MultiHeadAttention::queries_keys)).
+    /// The frequency-usage measure of *Round and Round We Go!* §6 and the drift bound of §5
+    /// read these (a rotation preserves chunk norms, so rotated or not gives the same usage).
+    ///
+    /// # Errors
+    /// As [`forward`](Self::forward).
+    pub fn queries_keys(&self, tokens: Tensor<2, Int>) -> NnResult<Vec<(Tensor<4>, Tensor<4>)>> {
+        let mask = AttentionMask::causal();
+        let mut x = self.embed(tokens, 0)?;
+        let mut out = Vec::with_capacity(self.blocks.len());
+        for (l, block) in self.blocks.iter().enumerate() {
+            out.push(
+                block
+                    .attention
+                    .queries_keys(block.attention_norm.forward(x.clone()))?,
+            );
+            if l + 1 < self.blocks.len() {
+                x = block.forward(x, &mask)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// Incremental decoding: `tokens` (`[batch, s]`, `s ≥ 1`) are the **new** tokens at
     /// positions `cache.len()..cache.len() + s`; returns their logits `[batch, s, vocab]`,
     /// equal (up to float round-off) to the matching rows of [`forward`](Self::forward) over
