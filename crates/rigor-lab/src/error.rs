@@ -65,12 +65,23 @@ pub enum LabError {
         /// The plotters message.
         message: String,
     },
+    /// A text corpus that cannot be used (empty, not UTF-8, shorter than one context).
+    #[error("corpus {origin}: {why}")]
+    Corpus {
+        /// Its path, or `"kjv"` for the committed corpus.
+        origin: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A statistic was asked of data that cannot support it.
     #[error("statistics: {0}")]
     Stats(&'static str),
     /// An error from rigor-softmax (e.g. a normalizer configuration).
     #[error(transparent)]
     Softmax(#[from] rigor_softmax::SoftmaxError),
+    /// An error from rigor-rope (a RoPE configuration, a construction, frequency usage).
+    #[error(transparent)]
+    Rope(#[from] rigor_rope::RopeError),
     /// An error from rigor-nn (a model configuration or an input shape).
     #[error(transparent)]
     Nn(#[from] rigor_nn::NnError),
