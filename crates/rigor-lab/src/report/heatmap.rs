@@ -1,5 +1,6 @@
-//! Heat maps drawn to SVG with plotters: a grid of labelled panels (one per optimizer), each
-//! cell coloured on a fixed scale and annotated with its value.
+//! Heat maps drawn to SVG with plotters: a grid of labelled panels (one per optimizer, one per
+//! attention head, …), each cell coloured on a fixed scale and, when the cells are large
+//! enough to read (≥ 22 px), annotated with its value.
 
 use std::path::Path;
 
@@ -145,7 +146,7 @@ impl HeatmapGrid {
                 ))
                 .map_err(|e| e.to_string())?;
                 let ink = if t < 0.6 { WHITE } else { BLACK };
-                if v.is_finite() {
+                if v.is_finite() && cell >= 22 {
                     text(
                         &format!("{v:.2}"),
                         (x0 + cell / 2, y0 + cell / 2),

@@ -7,15 +7,18 @@
 //! | output folder, `results.json`, run metadata | [`run`] |
 //! | tables → CSV / markdown | [`table`] |
 //! | line plots with mean ± std bands → SVG | [`plot`] |
+//! | heat maps (panels on one colour scale) → SVG | [`heatmap`] |
 //! | mean ± std, paired t-test, exact McNemar test, Pearson r with a bootstrap CI, micro-F1 | [`stats`] |
 //! | `Reproduction`, `ReproCtx`, `ReportSection`, the index | [`registry`] |
 
+pub mod heatmap;
 pub mod plot;
 pub mod registry;
 pub mod run;
 pub mod stats;
 pub mod table;
 
+pub use heatmap::{Heatmap, HeatmapGrid};
 pub use plot::{LinePlot, Series};
 pub use registry::{IndexEntry, ReportSection, ReproCtx, Reproduction, Scale, write_index};
 pub use run::{Results, RunDir, RunMeta};

@@ -34,6 +34,9 @@ pub struct ReproCtx {
     pub seeds: Option<usize>,
     /// Show progress bars.
     pub progress: bool,
+    /// A text corpus (UTF-8, gzip if `.gz`) for the reproductions that train language models
+    /// on text (the RoPE one); `None` is the committed King James Version.
+    pub corpus: Option<PathBuf>,
 }
 
 impl ReproCtx {
@@ -45,6 +48,7 @@ impl ReproCtx {
             device,
             seeds: None,
             progress: true,
+            corpus: None,
         }
     }
 

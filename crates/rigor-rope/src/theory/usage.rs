@@ -217,6 +217,10 @@ impl FrequencyUsage {
                 .disable_mesh()
                 .x_desc("frequency slot k (0 = highest frequency)")
                 .y_desc("layer")
+                .x_labels(slots.clamp(1, 32) + 1)
+                .y_labels(layers.clamp(1, 32) + 1)
+                .x_label_formatter(&|v| format!("{}", v.round() as i64))
+                .y_label_formatter(&|v| format!("{}", v.round() as i64))
                 .draw()?;
             for (l, row) in means.iter().enumerate() {
                 let max = row.iter().copied().fold(0.0, f64::max);

@@ -15,12 +15,11 @@
 //! \\(\exp(-\sum_i p_i \ln p_i)\\), \\(p_i = \sigma_i/\sum_j \sigma_j\\), of the last hidden
 //! representation on a probe set and, after the last task, the cosine similarity of class-mean
 //! activations. [`report`] writes ACC / BWT / forgetting (mean ± std over seeds), the heat maps
-//! ([`heatmap`]) and curves, and states — from the numbers — whether the paper's claim holds
+//! ([`crate::report::heatmap`]) and curves, and states — from the numbers — whether the paper's claim holds
 //! ([`report::verdict`]).
 
 pub mod config;
 pub mod experiment;
-pub mod heatmap;
 pub mod model;
 pub mod report;
 

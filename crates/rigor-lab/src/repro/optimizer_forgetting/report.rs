@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::config::{OptimizerKind, TaskKind};
 use super::experiment::{ClaimCheck, Evaluation, OptimizerForgettingRun, SummaryRow};
-use super::heatmap::{Heatmap, HeatmapGrid};
 use crate::error::Result;
+use crate::report::heatmap::{Heatmap, HeatmapGrid};
 use crate::report::{LinePlot, ReportSection, Results, RunDir, RunMeta, Series, Table};
 
 #[derive(Serialize)]
