@@ -14,6 +14,8 @@
 //! | *Optimizers Qualitatively Alter Solutions* (arXiv 2507.12224), S4 case study 1 | Shampoo vs SGD / AdamW / Muon / SOAP / Lion on continual digits: ACC / BWT / forgetting, effective rank, class similarity, verdict | [`repro::optimizer_forgetting`] |
 //! | *Optimizers Qualitatively Alter Solutions*, S4 case study 2 | Powerprop α ∈ {1..4}: accuracy vs weights kept (global magnitude pruning), verdict | [`repro::powerprop_sparsity`] |
 //! | *Perplexity Cannot Always Tell Right from Wrong* (arXiv 2601.22950), S3 | copy task α_N vs β_N (Lemma 3.1 / Prop. 3.2) with the counterexample finder, parity checkpoints, iso-perplexity, verdicts | [`repro::perplexity`] |
+//! | *Round and Round We Go!* (ICLR 2025), S2 | RoPE / p-RoPE / NoPE byte-level LMs on the King James Version, frequency usage, positional-head constructions, drift bound, verdicts | [`repro::rope`] |
+//! | — | byte-level text corpus (the committed KJV or any UTF-8 file), block split | [`data`] |
 //! | — | training loop, LR schedules, checkpoints | [`train`] |
 //! | — | `results.json`, CSV, SVG, markdown, statistics, registry | [`report`] |
 //! | — | seeds and portable random streams | [`rng`] |
@@ -46,6 +48,7 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
+pub mod data;
 pub mod device;
 pub mod error;
 pub mod report;

@@ -19,7 +19,7 @@ fn registry_names_are_unique_and_folder_safe() {
             "{name}"
         );
     }
-    for expected in ["max_retrieval", "change_of_mind", "perplexity"] {
+    for expected in ["max_retrieval", "change_of_mind", "perplexity", "rope"] {
         assert!(names.contains(&expected), "{expected} not registered");
     }
     names.sort_unstable();
