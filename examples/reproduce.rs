@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example reproduce -- [--full | --tiny] [--only max_retrieval]
-//!     [--seeds K] [--device flex] [--out out/reproduce] [--list]
+//!     [--seeds K] [--device flex] [--corpus FILE] [--out out/reproduce] [--list]
 //! ```
 //!
 //! The default scale finishes in minutes on a 2-core CPU; `--full` runs each paper's scale.
@@ -31,6 +31,10 @@ struct Args {
     /// Report folder.
     #[arg(long, default_value = "out/reproduce")]
     out: PathBuf,
+    /// A UTF-8 text file (gzip if `.gz`) for the reproductions that train language models on
+    /// text (`rope`); default: the committed King James Version.
+    #[arg(long)]
+    corpus: Option<PathBuf>,
     /// List the registered reproductions and exit.
     #[arg(long)]
     list: bool,
@@ -48,6 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scale = args.run.scale();
     let mut ctx = ReproCtx::new(&args.out, scale, args.run.device()?);
     ctx.seeds = args.run.seeds;
+    ctx.corpus = args.corpus.clone();
     let selected: Vec<_> = registry
         .iter()
         .filter(|r| args.only.is_empty() || args.only.iter().any(|o| o == r.name))
