@@ -43,9 +43,18 @@ fn newton_inverse_root_matches_eigen_oracle() {
         );
         let a = b.clone().transpose().matmul(b);
         let ah = to_host(a.clone());
-        for p in [1u32, 2, 4, 8] {
+        // check_every = 1 is the per-iteration check; 7 does not divide max_iters = 100.
+        for (p, check_every) in [1u32, 2, 4, 8]
+            .into_iter()
+            .flat_map(|p| [(p, 1), (p, 4), (p, 7)])
+        {
             for eps in [0.1, 1e-3] {
-                let (root, report) = inverse_pth_root(a.clone(), p, eps, NewtonSettings::default());
+                let settings = NewtonSettings {
+                    check_every,
+                    ..NewtonSettings::default()
+                };
+                let (root, report) = inverse_pth_root(a.clone(), p, eps, settings);
+                assert!(report.iters <= settings.max_iters, "{report:?}");
                 let oracle = inverse_pth_root_eigen(&ah, 5, p, eps);
                 let scale = oracle.iter().fold(0.0f64, |m, x| m.max(x.abs()));
                 let got = to_host(root);
@@ -55,10 +64,18 @@ fn newton_inverse_root_matches_eigen_oracle() {
                     .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
                 assert!(
                     err <= 2e-3 * scale,
-                    "p={p} eps={eps}: max err {err} (scale {scale}), newton {report:?}"
+                    "p={p} eps={eps} check_every={check_every}: max err {err} (scale {scale}), newton {report:?}"
                 );
             }
         }
+        // A budget smaller than one block is respected.
+        let short = NewtonSettings {
+            max_iters: 2,
+            check_every: 4,
+            ..NewtonSettings::default()
+        };
+        let (_, report) = inverse_pth_root(a.clone(), 4, 1e-3, short);
+        assert!(report.iters <= 2 && report.error.is_finite(), "{report:?}");
     });
 }
 

@@ -259,6 +259,7 @@ impl Shampoo {
         NewtonSettings {
             max_iters: self.config.newton_max_iters,
             tolerance: self.config.newton_tolerance,
+            ..NewtonSettings::default()
         }
     }
 
