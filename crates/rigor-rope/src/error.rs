@@ -137,6 +137,17 @@ pub enum RopeError {
         /// The largest position that stays in range.
         limit: usize,
     },
+    /// A position beyond the largest one rotary tables are computed for (or an offset plus
+    /// sequence length that overflows).
+    #[error(
+        "position {position} is beyond {limit}, the largest position RoPE angles are computed for (f64 angles lose f32 precision beyond it); shift positions (only differences matter)"
+    )]
+    PositionOutOfRange {
+        /// The largest position requested (`usize::MAX` when offset + length overflows).
+        position: usize,
+        /// [`MAX_POSITION`](crate::MAX_POSITION).
+        limit: usize,
+    },
     /// A tensor could not be read back to the host.
     #[error("reading a tensor back from the device failed: {0}")]
     Readback(String),

@@ -73,7 +73,7 @@ pub mod theory;
 pub mod xpos;
 
 pub use apply::positions::{PositionIds, Positions};
-pub use apply::{Role, Rope, TensorLayout};
+pub use apply::{MAX_CACHED_ELEMENTS, MAX_POSITION, Role, Rope, TensorLayout};
 pub use config::{Axes, RopeConfig};
 pub use error::{Result, RopeError};
 pub use frequencies::{Frequencies, Rotation, default_inv_freq, wavelength};

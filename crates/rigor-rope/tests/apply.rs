@@ -364,6 +364,40 @@ fn cache_grows_on_demand_without_panicking() {
 }
 
 #[test]
+fn positions_beyond_the_cache_are_computed_per_call() {
+    for_each_device(|device| {
+        let rope = RopeConfig::new(8).init().unwrap();
+        let cap = MAX_CACHED_ELEMENTS / 8;
+        let mut rng = SeededRng::new(12);
+        let shape = [1, 2, 3, 8];
+        let x = rng.normals(2 * 3 * 8);
+        let run = |positions: Positions<'_>| {
+            let y = rope.apply(
+                tensor4(x.clone(), shape, device),
+                TensorLayout::Bhsd,
+                Role::Query,
+                positions,
+            );
+            host(y.unwrap())
+        };
+        for offset in [cap - 1, 3_000_000, MAX_POSITION - 2] {
+            let got = run(Positions::Offset(offset));
+            let want = oracle(&rope, &x, shape, &|_, s, _| offset + s, Role::Query);
+            assert_close(&got, &want, ATOL, RTOL, &format!("offset {offset}"));
+        }
+        // Ids mixing cached-range and huge positions: every row is the one of its own id.
+        let ids = [5usize, 3_000_000, MAX_POSITION];
+        let pid = PositionIds::new(ids.to_vec(), 1, 3).unwrap();
+        let got = run(Positions::Ids(&pid));
+        let want = oracle(&rope, &x, shape, &|_, s, _| ids[s], Role::Query);
+        assert_close(&got, &want, ATOL, RTOL, "ids");
+        assert_eq!(rope.cached_len(), 0, "nothing beyond the cache was cached");
+        let _ = run(Positions::Offset(10));
+        assert!((1..=cap).contains(&rope.cached_len()));
+    });
+}
+
+#[test]
 fn dynamic_ntk_recomputes_as_the_sequence_grows() {
     for_each_device(|device| {
         let l0 = 16;

@@ -347,6 +347,50 @@ fn xpos_beyond_the_f32_range_is_an_error_not_a_nan() {
 }
 
 #[test]
+fn positions_beyond_the_limit_are_errors_not_aborts() {
+    for_each_device(|device| {
+        let rope = RopeConfig::new(8).init().unwrap();
+        let apply = |positions: Positions<'_>, seq: usize| {
+            rope.apply(
+                Tensor::<4>::ones([1, 1, seq, 8], device),
+                TensorLayout::Bhsd,
+                Role::Key,
+                positions,
+            )
+        };
+        let beyond = |position| RopeError::PositionOutOfRange {
+            position,
+            limit: MAX_POSITION,
+        };
+        assert!(apply(Positions::Offset(MAX_POSITION), 1).is_ok());
+        assert_eq!(
+            apply(Positions::Offset(MAX_POSITION), 2).unwrap_err(),
+            beyond(MAX_POSITION + 1)
+        );
+        assert_eq!(
+            apply(Positions::Offset(usize::MAX), 1).unwrap_err(),
+            beyond(usize::MAX),
+            "offset + length overflows"
+        );
+        let ids = PositionIds::new(vec![0, MAX_POSITION + 1], 1, 2).unwrap();
+        assert_eq!(
+            apply(Positions::Ids(&ids), 2).unwrap_err(),
+            beyond(MAX_POSITION + 1)
+        );
+        let huge = PositionIds::new(vec![usize::MAX], 1, 1).unwrap();
+        assert_eq!(
+            apply(Positions::Ids(&huge), 1).unwrap_err(),
+            beyond(usize::MAX)
+        );
+        assert_eq!(rope.cached_len(), 0, "a rejected call allocates no table");
+        assert!(
+            PositionIds::new(vec![], usize::MAX, 2).is_err(),
+            "batch · seq overflows"
+        );
+    });
+}
+
+#[test]
 fn permutation_helpers_reject_wrong_widths() {
     for_each_device(|device| {
         let perm = layout_permutation(8, 8, Layout::Interleaved, Layout::HalfSplit).unwrap();

@@ -12,12 +12,32 @@
 //! - the frequencies change with the sequence length (dynamic NTK: every new length beyond
 //!   $L_0$; LongRoPE: crossing $L_0$) — exactly when HF's `dynamic_rope_update` recomputes;
 //! - the device changes.
+//!
+//! The cache holds at most [`MAX_CACHED_ELEMENTS`] values per table (64 MiB of `f32`; 131 072
+//! positions at rotary width 128). Positions beyond it are not cached: the rows a call needs
+//! are computed for that call alone (same `f64` angles, so the same values), so a huge offset
+//! or id costs `O(seq · rotary_dim)`, never a table up to the largest position. Positions
+//! above [`MAX_POSITION`] are an error.
 
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::config::RopeConfig;
 
-/// Tables for one (device, frequency key), covering positions `0..len`.
+/// Largest position accepted: $2^{32} - 1$. The angle $t\,g_k$ is formed in `f64`, whose
+/// rounding at $t\,g_k \approx 2^{32}$ (≈ 5·10⁻⁷ rad) is already that of the `f32` tables;
+/// beyond it the cos/sin values would no longer be the rotation of that position.
+pub const MAX_POSITION: usize = (1 << 32) - 1;
+
+/// Most values one cached table holds (`rows × rotary_dim`): $2^{24}$.
+pub const MAX_CACHED_ELEMENTS: usize = 1 << 24;
+
+/// Rows (positions `0..rows`) the cache may hold at rotary width `r`.
+pub(crate) fn max_cached_rows(r: usize) -> usize {
+    MAX_CACHED_ELEMENTS / r.max(1)
+}
+
+/// Tables for one (device, frequency key): row `i` is position `positions[i]` — `0..len` for
+/// the cache, the requested positions for an uncached call.
 #[derive(Debug, Clone)]
 pub(crate) struct Tables {
     pub device: Device,
@@ -31,23 +51,25 @@ pub(crate) struct Tables {
     pub sin_k: Tensor<2>,
 }
 
-/// Builds tables of `len` rows for sequence length `seq_len` (dynamic variants).
+/// Builds tables with one row per position of `positions` (`len` of them), for sequence
+/// length `seq_len` (dynamic variants).
 pub(crate) fn build(
     config: &RopeConfig,
     col_slot: &[usize],
-    len: usize,
+    positions: impl ExactSizeIterator<Item = usize>,
     seq_len: usize,
     key: usize,
     device: &Device,
 ) -> Tables {
     let r = col_slot.len();
+    let len = positions.len();
     let f = config.frequencies_unchecked(seq_len);
     let zeta = config.xpos.map(|x| (x, x.zeta(r)));
     let mut cos_q = Vec::with_capacity(len * r);
     let mut sin_q = Vec::with_capacity(len * r);
     let mut cos_k = Vec::with_capacity(if zeta.is_some() { len * r } else { 0 });
     let mut sin_k = Vec::with_capacity(cos_k.capacity());
-    for t in 0..len {
+    for t in positions {
         let tf = t as f64;
         for &slot in col_slot {
             let angle = tf * f.inv_freq[slot];

@@ -20,6 +20,7 @@ use crate::error::{Result, RopeError};
 use crate::frequencies::Frequencies;
 use crate::layout::Layout;
 use cache::Tables;
+pub use cache::{MAX_CACHED_ELEMENTS, MAX_POSITION};
 pub use positions::{PositionIds, Positions};
 
 /// Order of the dimensions of a query/key tensor.
@@ -125,8 +126,15 @@ impl Rope {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Tables covering positions `0..needed` for sequence length `needed`.
-    fn tables(&self, needed: usize, device: &Device) -> Result<Tables> {
+    /// Checks the largest position a call asks for (`needed − 1`) against [`MAX_POSITION`]
+    /// and xPos's range.
+    fn check_positions(&self, needed: usize) -> Result<()> {
+        if needed > MAX_POSITION + 1 {
+            return Err(RopeError::PositionOutOfRange {
+                position: needed - 1,
+                limit: MAX_POSITION,
+            });
+        }
         if let Some(x) = &self.config.xpos {
             let limit = x.max_position(self.rotary_dim());
             if needed > limit + 1 {
@@ -136,6 +144,17 @@ impl Rope {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Whether positions `0..needed` fit in the cache.
+    fn cacheable(&self, needed: usize) -> bool {
+        needed <= cache::max_cached_rows(self.rotary_dim())
+    }
+
+    /// Tables covering positions `0..needed` for sequence length `needed` (the caller checked
+    /// [`Self::check_positions`] and [`Self::cacheable`]).
+    fn tables(&self, needed: usize, device: &Device) -> Result<Tables> {
         let key = self.config.scaling.length_key(needed);
         let mut guard = self.lock();
         let stale = match guard.as_ref() {
@@ -145,14 +164,15 @@ impl Rope {
             Some(_) => None,
         };
         if let Some(old) = stale {
-            let mut len = cache::grow(needed, old);
+            let mut len = cache::grow(needed, old).min(cache::max_cached_rows(self.rotary_dim()));
             if let Some(x) = &self.config.xpos {
-                len = len.min(x.max_position(self.rotary_dim()) + 1).max(needed);
+                len = len.min(x.max_position(self.rotary_dim()) + 1);
             }
+            let len = len.max(needed);
             *guard = Some(cache::build(
                 &self.config,
                 &self.col_slot,
-                len,
+                0..len,
                 needed,
                 key,
                 device,
@@ -161,13 +181,26 @@ impl Rope {
         Ok(guard.as_ref().expect("cache filled above").clone())
     }
 
+    /// Rows for exactly `positions` (not cached), for sequence length `needed`.
+    fn uncached(
+        &self,
+        positions: impl ExactSizeIterator<Item = usize>,
+        needed: usize,
+        device: &Device,
+    ) -> Tables {
+        let key = self.config.scaling.length_key(needed);
+        cache::build(&self.config, &self.col_slot, positions, needed, key, device)
+    }
+
     /// The `cos` and `sin` a tensor of `batch` sequences of `seq` tokens is rotated with:
     /// `[P, seq, rotary_dim]` with `P = 1` for an offset and the ids' batch for ids. Includes
     /// the attention factor and (for `role`) the xPos scale.
     ///
     /// # Errors
     /// [`RopeError::PositionIdsShape`] if ids do not match `[axes, batch or 1, seq]`;
-    /// [`RopeError::XposOutOfRange`].
+    /// [`RopeError::XposOutOfRange`]; [`RopeError::PositionOutOfRange`] for a position above
+    /// [`MAX_POSITION`] (positions beyond the cache, [`MAX_CACHED_ELEMENTS`], are computed for
+    /// the call without growing it).
     pub fn cos_sin(
         &self,
         role: Role,
@@ -179,7 +212,19 @@ impl Rope {
         let r = self.rotary_dim();
         match positions {
             Positions::Offset(offset) => {
-                let t = self.tables(offset + seq, device)?;
+                let needed = offset
+                    .checked_add(seq)
+                    .ok_or(RopeError::PositionOutOfRange {
+                        position: usize::MAX,
+                        limit: MAX_POSITION,
+                    })?;
+                self.check_positions(needed)?;
+                if !self.cacheable(needed) {
+                    let t = self.uncached(offset..needed, needed, device);
+                    let (c, s) = pick(role, &t);
+                    return Ok((c.unsqueeze_dim::<3>(0), s.unsqueeze_dim::<3>(0)));
+                }
+                let t = self.tables(needed, device)?;
                 let (c, s) = pick(role, &t);
                 let rows = |x: Tensor<2>| x.narrow(0, offset, seq).unsqueeze_dim::<3>(0);
                 Ok((rows(c), rows(s)))
@@ -194,14 +239,35 @@ impl Rope {
                         axes: want_axes,
                     });
                 }
-                let t = self.tables(ids.max() + 1, device)?;
-                let (c, s) = pick(role, &t);
+                let last = ids.max();
+                if last > MAX_POSITION {
+                    return Err(RopeError::PositionOutOfRange {
+                        position: last,
+                        limit: MAX_POSITION,
+                    });
+                }
+                let needed = last + 1;
+                self.check_positions(needed)?;
+                let cached = if self.cacheable(needed) {
+                    Some(self.tables(needed, device)?)
+                } else {
+                    None
+                };
                 let mut cos: Option<Tensor<2>> = None;
                 let mut sin: Option<Tensor<2>> = None;
                 for a in 0..axes {
-                    let idx = index_tensor(ids.axis(a), device);
-                    let mut ca = c.clone().select(0, idx.clone());
-                    let mut sa = s.clone().select(0, idx);
+                    let (mut ca, mut sa) = match &cached {
+                        Some(t) => {
+                            let (c, s) = pick(role, t);
+                            let idx = index_tensor(ids.axis(a), device);
+                            (c.select(0, idx.clone()), s.select(0, idx))
+                        }
+                        // Beyond the cache: the rows of exactly these ids.
+                        None => pick(
+                            role,
+                            &self.uncached(ids.axis(a).iter().copied(), needed, device),
+                        ),
+                    };
                     if axes > 1 {
                         let m = self.axis_mask(a, device);
                         ca = ca * m.clone();
@@ -245,7 +311,8 @@ impl Rope {
     ///
     /// # Errors
     /// [`RopeError::ShapeMismatch`] if the last dim is not `head_dim`;
-    /// [`RopeError::PositionIdsShape`]; [`RopeError::XposOutOfRange`].
+    /// [`RopeError::PositionIdsShape`]; [`RopeError::XposOutOfRange`];
+    /// [`RopeError::PositionOutOfRange`].
     pub fn apply(
         &self,
         x: Tensor<4>,

@@ -38,7 +38,8 @@ impl PositionIds {
     /// # Errors
     /// [`RopeError::PositionIdsShape`] if `ids.len() != axes · batch · seq`.
     pub fn multi_axis(ids: Vec<usize>, axes: usize, batch: usize, seq: usize) -> Result<Self> {
-        if ids.len() != axes * batch * seq || axes == 0 {
+        let count = axes.checked_mul(batch).and_then(|n| n.checked_mul(seq));
+        if count != Some(ids.len()) || axes == 0 {
             return Err(RopeError::PositionIdsShape {
                 got: vec![ids.len()],
                 expected: vec![axes, batch, seq],
