@@ -260,7 +260,13 @@ fn verdicts_are_functions_of_the_numbers() {
     assert_eq!(support(&c, true), Support::DirectionOnly);
     let c = compare("x", 64, &[2.0, 2.1, 2.0], &[1.9, 2.15, 1.95]).unwrap();
     assert!(c.mean_diff < 0.0 && c.p.unwrap() > 0.05);
+    assert!(
+        c.within_noise,
+        "within noise exactly when the t-test does not reject"
+    );
     assert_eq!(support(&c, true), Support::Inconclusive);
+    let c = compare("x", 64, &rope, &worse).unwrap();
+    assert!(c.p.unwrap() < 0.05 && !c.within_noise);
     assert!(compare("x", 64, &[1.0], &[1.0, 2.0]).is_err());
     // the weaker part decides
     assert!(Support::DoesNotHold < Support::Inconclusive);

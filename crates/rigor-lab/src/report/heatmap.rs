@@ -96,8 +96,12 @@ impl HeatmapGrid {
         let root =
             SVGBackend::new(path, (pw * per_row as u32, ph * rows as u32 + 40)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        // Shrink the title until it fits the figure's width (≈ 0.55 em per character).
+        let width = f64::from(pw * per_row as u32);
+        let chars = self.title.chars().count().max(1) as f64;
+        let size = (width / (0.55 * chars)).clamp(10.0, 22.0);
         let root = root
-            .titled(&self.title, ("sans-serif", 22))
+            .titled(&self.title, ("sans-serif", size))
             .map_err(|e| err(e.to_string()))?;
         let areas = root.split_evenly((rows, per_row));
         for (panel, area) in self.panels.iter().zip(areas.iter()) {

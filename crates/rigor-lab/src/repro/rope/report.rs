@@ -50,8 +50,10 @@ pub struct Comparison {
     pub std_diff: f64,
     /// Two-sided paired t-test p (`None` with one seed).
     pub p: Option<f64>,
-    /// Whether the difference is within noise: `|mean| < 2 · std / √k` (always `true` with one
-    /// seed, which cannot tell).
+    /// Whether the difference is within noise: the paired t-test does not reject "no
+    /// difference" at 5 % (`p ≥ 0.05`; always `true` with one seed, which cannot tell). The
+    /// same test [`support`] reads, so a row is never "significant" in one place and "noise"
+    /// in another (a 2-standard-error rule would say "not noise" at p = 0.23 with two seeds).
     pub within_noise: bool,
 }
 
@@ -70,14 +72,13 @@ pub fn compare(variant: &str, length: usize, a: &[f64], b: &[f64]) -> Result<Com
     } else {
         None
     };
-    let se = ms.std / (d.len() as f64).sqrt();
     Ok(Comparison {
         variant: variant.to_string(),
         length,
         mean_diff: ms.mean,
         std_diff: ms.std,
         p,
-        within_noise: d.len() < 2 || ms.mean.abs() < 2.0 * se,
+        within_noise: p.is_none_or(|p| p >= 0.05),
     })
 }
 
@@ -646,8 +647,8 @@ fn markdown_body(run: &RopeRun, v: &Verdicts) -> String {
         );
     } else if v.comparisons.iter().all(|c| c.within_noise) {
         md.push_str(
-            "Every difference against RoPE is within two standard errors of the per-seed \
-             differences: at this scale the comparison is noise.\n\n",
+            "No difference against RoPE is significant (paired t-test, p ≥ 0.05 for every \
+             variant and length): at this scale the comparison is noise.\n\n",
         );
     }
     md.push_str("### 2. Frequency usage (claim 5)\n\n");
@@ -776,10 +777,7 @@ pub fn write_report(run: &RopeRun, dir: &RunDir, folder: &str) -> Result<ReportS
                 .collect()
         };
         HeatmapGrid {
-            title: format!(
-                "Most positional head: layer {}, head {} ({})",
-                h.layer, h.head, h.kind
-            ),
+            title: format!("Layer {}, head {}: {} head", h.layer, h.head, h.kind),
             row_axis: "query position".into(),
             col_axis: "key position".into(),
             range: (0.0, 1.0),
