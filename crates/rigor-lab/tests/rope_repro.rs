@@ -10,8 +10,8 @@ use rigor_lab::data::{ByteCorpus, CorpusSplit};
 use rigor_lab::report::{RunDir, Scale};
 use rigor_lab::repro::rope::{
     self, ConstructionRun, RopeReproConfig, Support, UsageObservations, Variant, compare,
-    construction_verdict, drift_analysis, frequency_usage, hand_built_construction,
-    ordering_verdict, support, train_construction,
+    construction_verdict, drift_analysis, evaluate_length, frequency_usage,
+    hand_built_construction, most_positional_head, ordering_verdict, support, train_construction,
 };
 use rigor_lab::rng;
 use rigor_rope::theory::constructions::HeadKind;
@@ -237,6 +237,27 @@ fn prope_zeroed_frequencies_have_no_rotation_and_no_drift() {
         frequency_usage(&nope, "NoPE", &corpus, 16, 1, &device),
         Err(LabError::InvalidConfig { .. })
     ));
+}
+
+#[test]
+fn analyses_reject_what_they_cannot_measure() {
+    let _rng = rng_lock();
+    let device = Device::flex();
+    let config = RopeReproConfig::at_scale(Scale::Tiny);
+    let corpus = rope::load_corpus(&config).unwrap();
+    let nope = config.model.init(Variant::NoPe, &device).unwrap();
+    // usage and drift read RoPE's frequencies: a NoPE model has none
+    let e = frequency_usage(&nope, "NoPE", &corpus, 16, 2, &device).unwrap_err();
+    assert!(matches!(e, LabError::InvalidConfig { .. }), "{e}");
+    let e = drift_analysis(&nope, "NoPE", &corpus, 16, &[1, 2], 4, 0, &device).unwrap_err();
+    assert!(matches!(e, LabError::InvalidConfig { .. }), "{e}");
+    // zero-length windows and windows longer than the validation text
+    let rope_model = config.model.init(Variant::Rope, &device).unwrap();
+    let too_long = corpus.valid.len() + 1;
+    assert!(most_positional_head(&rope_model, &corpus, 0, &device).is_err());
+    assert!(most_positional_head(&rope_model, &corpus, too_long, &device).is_err());
+    assert!(evaluate_length(&rope_model, &corpus, 0, 64, 4, 16, &device).is_err());
+    assert!(evaluate_length(&rope_model, &corpus, too_long, 64, 4, 16, &device).is_err());
 }
 
 #[test]

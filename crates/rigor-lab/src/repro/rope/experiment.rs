@@ -107,7 +107,8 @@ impl LmRun {
 /// predictions whose query position is ≥ `train_context` are also pooled apart.
 ///
 /// # Errors
-/// [`LabError::Corpus`] if not one window fits; model and accumulator errors.
+/// [`LabError::InvalidConfig`] for `length = 0`; [`LabError::Corpus`] if not one window fits;
+/// model and accumulator errors. `batch = 0` is read as 1.
 pub fn evaluate_length(
     model: &DecoderLm,
     corpus: &ByteCorpus,
@@ -117,6 +118,13 @@ pub fn evaluate_length(
     train_context: usize,
     device: &Device,
 ) -> Result<LengthEval> {
+    if length == 0 {
+        return Err(LabError::config(
+            "evaluate_length length",
+            length,
+            "must be ≥ 1",
+        ));
+    }
     let windows = corpus.valid_windows(length, (eval_bytes / length).max(1))?;
     let mut all = EvalConfig::new()
         .with_label_shift(LabelShift::Causal)
