@@ -76,6 +76,13 @@ fn newton_inverse_root_matches_eigen_oracle() {
         };
         let (_, report) = inverse_pth_root(a.clone(), 4, 1e-3, short);
         assert!(report.iters <= 2 && report.error.is_finite(), "{report:?}");
+        // check_every = 0 is read as 1, not a loop that never advances.
+        let zero = NewtonSettings {
+            check_every: 0,
+            ..NewtonSettings::default()
+        };
+        let (_, report) = inverse_pth_root(a.clone(), 2, 0.1, zero);
+        assert!(report.iters > 0 && report.error < 1e-3, "{report:?}");
     });
 }
 
