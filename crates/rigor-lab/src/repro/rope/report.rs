@@ -366,26 +366,18 @@ pub fn comparison_table(v: &Verdicts) -> Table {
 /// The paper's perplexities beside ours, as relative changes against RoPE.
 pub fn paper_table(run: &RopeRun) -> Table {
     let mut t = Table::new(["setting", "RoPE", "0.75-RoPE", "relative change", "NoPE"]);
-    t.push([
-        "paper, Gemma 2B, Wiki (perplexity)".to_string(),
-        format!("{:.4}", paper::WIKI_ROPE),
-        format!("{:.4}", paper::WIKI_P075),
-        format!(
-            "{:+.2} %",
-            100.0 * paper::relative(paper::WIKI_P075, paper::WIKI_ROPE)
-        ),
-        "worse (no number)".into(),
-    ]);
-    t.push([
-        "paper, Gemma 2B, FlanV2 (perplexity)".to_string(),
-        format!("{:.4}", paper::FLAN_ROPE),
-        format!("{:.4}", paper::FLAN_P075),
-        format!(
-            "{:+.2} %",
-            100.0 * paper::relative(paper::FLAN_P075, paper::FLAN_ROPE)
-        ),
-        "worse (no number)".into(),
-    ]);
+    for (data, rope, p075) in [
+        ("Wiki", paper::WIKI_ROPE, paper::WIKI_P075),
+        ("FlanV2", paper::FLAN_ROPE, paper::FLAN_P075),
+    ] {
+        t.push([
+            format!("paper, Gemma 2B, {data} (perplexity)"),
+            format!("{rope:.4}"),
+            format!("{p075:.4}"),
+            format!("{:+.2} %", 100.0 * paper::relative(p075, rope)),
+            "worse (no number)".into(),
+        ]);
+    }
     let l = run.config.lm.context;
     let mean = |label: &str| {
         mean_std(&per_seed(run, label, l))
