@@ -4,8 +4,10 @@
 //! *Softmax is not Enough (for Sharp Size Generalisation)* — Veličković, Perivolaropoulos,
 //! Barbero & Pascanu, ICML 2025 (arXiv 2410.01104) — on any Burn device.
 //!
-//! Every op is written once against `Tensor<D>` from composed Burn ops (the reference path),
-//! so it runs and differentiates on Flex, NdArray and wgpu alike.
+//! Every op is written once against `Tensor<D>` from composed Burn ops (the reference path,
+//! public as `*_reference`), so it runs and differentiates on Flex, NdArray and wgpu alike.
+//! On Flex the normalizers run fused row kernels with fused backward passes ([`kernel`]),
+//! tested equal to the references.
 //!
 //! ## Map: paper → section → module
 //!
@@ -20,6 +22,7 @@
 //! | Martins & Astudillo 2016; Peters et al. 2019 | sparsemax, α-entmax | [`normalizer::entmax`] |
 //! | Miller 2023 | softmax1 / quiet softmax | [`normalizer::quiet`] |
 //! | — | per-row entropy / max weight / support / spread / β | [`dispersion::diagnostics`] |
+//! | — | fused Flex kernels for every normalizer (backend extension) | `kernel` (feature `flex`) |
 //!
 //! One type, [`Normalizer`], picks any of them at run time.
 //!
@@ -57,6 +60,8 @@
 
 pub mod dispersion;
 pub mod error;
+#[cfg(feature = "flex")]
+pub mod kernel;
 pub mod normalizer;
 pub mod polynomial;
 pub mod refit;
@@ -71,11 +76,17 @@ pub use error::{Result, SoftmaxError};
 pub use normalizer::Normalizer;
 pub use normalizer::adaptive::{
     AdaptiveTemperature, AdaptiveTemperatureConfig, adaptive_temperature_softmax,
-    adaptive_temperature_softmax_with_beta,
+    adaptive_temperature_softmax_reference, adaptive_temperature_softmax_with_beta,
 };
-pub use normalizer::entmax::{Entmax, EntmaxConfig, entmax, sparsemax};
-pub use normalizer::quiet::softmax1;
-pub use normalizer::scalable::{ScalableSoftmax, scalable_softmax, scalable_softmax_learned};
-pub use normalizer::softmax::{Temperature, entropy, log_softmax, softmax, weights_entropy};
+pub use normalizer::entmax::{
+    Entmax, EntmaxConfig, entmax, entmax_reference, sparsemax, sparsemax_reference,
+};
+pub use normalizer::quiet::{softmax1, softmax1_reference};
+pub use normalizer::scalable::{
+    ScalableSoftmax, scalable_softmax, scalable_softmax_learned, scalable_softmax_reference,
+};
+pub use normalizer::softmax::{
+    Temperature, entropy, log_softmax, softmax, softmax_reference, weights_entropy,
+};
 pub use polynomial::Polynomial;
 pub use validate::{check_logits, resolve_dim};

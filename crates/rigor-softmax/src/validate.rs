@@ -61,12 +61,18 @@ pub(crate) fn masked<const D: usize>(x: &Tensor<D>) -> Tensor<D, burn::tensor::B
 /// with a single item, ln 1 = 0), and `∂/∂scale = Σ g · logits` picks up `0 · −∞ = NaN` from
 /// the masked entries in the backward pass (the paper's own JAX listing has this problem on
 /// masked rows). Zeroing the masked logits before the product and re-masking after fixes both.
+///
+/// The row maximum (detached) is subtracted **before** the product, so a large scale cannot
+/// overflow huge-but-finite logits into `±∞`/`NaN`; the softmax that follows is invariant to
+/// the shift, in value and gradient.
 pub(crate) fn scale_keeping_masks<const D: usize>(
     logits: Tensor<D>,
     scale: Tensor<D>,
+    dim: usize,
 ) -> Tensor<D> {
     let mask = masked(&logits);
-    (logits.mask_fill(mask.clone(), 0.0) * scale).mask_fill(mask, f32::NEG_INFINITY)
+    let shifted = logits.clone() - crate::normalizer::softmax::safe_row_max(&logits, dim);
+    (shifted.mask_fill(mask.clone(), 0.0) * scale).mask_fill(mask, f32::NEG_INFINITY)
 }
 
 /// Number of unmasked entries along `dim` (kept as a size-1 dim), as floats.

@@ -19,7 +19,8 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SoftmaxError, finite};
-use crate::normalizer::softmax::softmax_resolved;
+use crate::normalizer::Normalizer;
+use crate::normalizer::softmax::{entropy_from_logs, log_softmax_resolved, softmax_resolved};
 use crate::polynomial::Polynomial;
 use crate::validate::{resolve_dim, scale_keeping_masks};
 
@@ -180,14 +181,16 @@ impl AdaptiveTemperature {
         logits: Tensor<D>,
         dim: usize,
     ) -> Tensor<D> {
+        if self.entropy_epsilon == 0.0 {
+            // Exact entropy from log-softmax: log p is finite wherever the logit is (even
+            // where p underflows to 0), so neither value nor gradient meets 0 · (−∞); the
+            // form log(p) with −∞ zeroed afterwards had a NaN gradient at every p = 0.
+            let log_p = log_softmax_resolved(logits, dim);
+            let p = log_p.clone().exp();
+            return entropy_from_logs(p, log_p, dim);
+        }
         let p = softmax_resolved(logits, dim);
-        let log_p = if self.entropy_epsilon == 0.0 {
-            let l = p.clone().log();
-            let zero = l.clone().equal_elem(f32::NEG_INFINITY);
-            l.mask_fill(zero, 0.0)
-        } else {
-            p.clone().add_scalar(self.entropy_epsilon).log()
-        };
+        let log_p = p.clone().add_scalar(self.entropy_epsilon).log();
         (p * log_p).sum_dim(dim).neg()
     }
 
@@ -214,7 +217,7 @@ impl AdaptiveTemperature {
         dim: usize,
     ) -> (Tensor<D>, Tensor<D>) {
         let beta = self.beta_resolved(logits.clone(), dim);
-        let out = softmax_resolved(scale_keeping_masks(logits, beta.clone()), dim);
+        let out = softmax_resolved(scale_keeping_masks(logits, beta.clone(), dim), dim);
         (out, beta)
     }
 }
@@ -224,7 +227,8 @@ impl AdaptiveTemperature {
 ///
 /// $\operatorname{softmax}(\beta(H(e))\, e)$ — see the [module docs](self) for β(H).
 /// Masked entries get weight 0; a fully masked row has H = 0, β = 1 and all-zero weights.
-/// Rows with `NaN`/`+∞` are `NaN`.
+/// Rows with `NaN`/`+∞` are `NaN`. Fused on Flex (see [`crate::kernel`]);
+/// [`adaptive_temperature_softmax_reference`] is the composed version.
 ///
 /// # Errors
 /// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
@@ -234,11 +238,25 @@ pub fn adaptive_temperature_softmax<const D: usize>(
     rule: &AdaptiveTemperature,
 ) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
+    Ok(Normalizer::Adaptive(rule.clone()).apply_resolved(logits, dim))
+}
+
+/// [`adaptive_temperature_softmax`] through the composed reference ops only.
+///
+/// # Errors
+/// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
+pub fn adaptive_temperature_softmax_reference<const D: usize>(
+    logits: Tensor<D>,
+    dim: isize,
+    rule: &AdaptiveTemperature,
+) -> Result<Tensor<D>> {
+    let dim = resolve_dim(dim, D)?;
     Ok(rule.apply_resolved(logits, dim).0)
 }
 
 /// As [`adaptive_temperature_softmax`], also returning β per row (the same shape as the
-/// weights, with `dim` of size 1) for diagnostics.
+/// weights, with `dim` of size 1) for diagnostics. On the fused path β carries no gradient
+/// (the weights' gradient still flows through β).
 ///
 /// # Errors
 /// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
@@ -247,6 +265,6 @@ pub fn adaptive_temperature_softmax_with_beta<const D: usize>(
     dim: isize,
     rule: &AdaptiveTemperature,
 ) -> Result<(Tensor<D>, Tensor<D>)> {
-    let dim = resolve_dim(dim, D)?;
-    Ok(rule.apply_resolved(logits, dim))
+    let (p, beta) = Normalizer::Adaptive(rule.clone()).apply_with_beta(logits, dim)?;
+    Ok((p, beta.expect("adaptive temperature reports β")))
 }

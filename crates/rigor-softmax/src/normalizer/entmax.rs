@@ -19,6 +19,11 @@
 //! $p + s \odot (\delta - \langle s, \delta\rangle / \sum s)$, $\delta = z - \operatorname{stopgrad}(z)$,
 //! which is `p` in value and has exactly that Jacobian. Without autodiff the term is skipped.
 //!
+//! **Fused.** On Flex the [kernel](crate::kernel) finds τ exactly on the candidates
+//! $x_k > \max x - 1$ (Michelot's projection for sparsemax, the closed form for α = 1.5,
+//! safeguarded Newton otherwise) and `iterations` is not used; [`sparsemax_reference`] and
+//! [`entmax_reference`] run the bisection above.
+//!
 //! **Masks.** `−∞` entries get weight 0 and do not count in `n`; fully masked rows are all
 //! zeros (zero gradient). Rows with `NaN`/`+∞` are `NaN`.
 
@@ -26,6 +31,7 @@ use burn::tensor::{Bool, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SoftmaxError};
+use crate::normalizer::Normalizer;
 use crate::validate::{masked, resolve_dim, unmasked_count};
 
 /// Bisection steps used by [`Entmax::new`]: the bracket has width < 1, so 40 halvings reach
@@ -226,6 +232,16 @@ fn jacobian_term<const D: usize>(
 /// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
 pub fn sparsemax<const D: usize>(logits: Tensor<D>, dim: isize) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
+    Ok(Normalizer::Sparsemax.apply_resolved(logits, dim))
+}
+
+/// [`sparsemax`] through the composed reference ops only (bisection for the support, then
+/// the closed form).
+///
+/// # Errors
+/// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
+pub fn sparsemax_reference<const D: usize>(logits: Tensor<D>, dim: isize) -> Result<Tensor<D>> {
+    let dim = resolve_dim(dim, D)?;
     Ok(Entmax::sparsemax().apply_resolved(logits, dim))
 }
 
@@ -234,6 +250,19 @@ pub fn sparsemax<const D: usize>(logits: Tensor<D>, dim: isize) -> Result<Tensor
 /// # Errors
 /// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
 pub fn entmax<const D: usize>(logits: Tensor<D>, dim: isize, entmax: Entmax) -> Result<Tensor<D>> {
+    let dim = resolve_dim(dim, D)?;
+    Ok(Normalizer::Entmax(entmax).apply_resolved(logits, dim))
+}
+
+/// [`entmax`] through the composed reference ops only (bisection, `iterations` steps).
+///
+/// # Errors
+/// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
+pub fn entmax_reference<const D: usize>(
+    logits: Tensor<D>,
+    dim: isize,
+    entmax: Entmax,
+) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
     Ok(entmax.apply_resolved(logits, dim))
 }

@@ -9,6 +9,10 @@
 //! | [`Normalizer::Entmax`] | $[(\alpha-1)e - \tau]_+^{1/(\alpha-1)}$ | [`entmax`] |
 //! | [`Normalizer::Softmax1`] | $e^{e_k}/(1 + \sum_j e^{e_j})$ | [`quiet`] |
 //!
+//! On Flex (`f32`/`f64`) every variant runs a fused row kernel ([`crate::kernel`]);
+//! [`Normalizer::apply_reference`] runs the composed ops it is tested against, which every
+//! other backend runs too.
+//!
 //! Every variant treats `−∞` as a mask (weight exactly 0), gives an all-zero row for a fully
 //! masked row, and turns a row holding `NaN`/`+∞` into `NaN` (see [`check_logits`] for an
 //! explicit error). All are differentiable on an autodiff device.
@@ -181,6 +185,17 @@ impl Normalizer {
         dim: isize,
     ) -> Result<(Tensor<D>, Option<Tensor<D>>)> {
         let d = resolve_dim(dim, D)?;
+        #[cfg(feature = "flex")]
+        if crate::kernel::fused_available(&logits) {
+            let (p, beta) = self.apply_fused(logits, d);
+            // softmax1's β is the constant 1 of the kernel; the API reports none.
+            let beta = if matches!(self, Self::Softmax1) {
+                None
+            } else {
+                beta
+            };
+            return Ok((p, beta));
+        }
         Ok(match self {
             Self::Softmax { temperature } => {
                 let mut shape = logits.dims();
@@ -200,14 +215,61 @@ impl Normalizer {
         })
     }
 
+    /// As [`apply`](Normalizer::apply) but always through the composed reference ops, never
+    /// a fused kernel: the oracle the kernels are tested against, and what every backend
+    /// without a kernel runs.
+    ///
+    /// # Errors
+    /// As [`apply`](Normalizer::apply).
+    pub fn apply_reference<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        dim: isize,
+    ) -> Result<Tensor<D>> {
+        let d = resolve_dim(dim, D)?;
+        Ok(self.apply_reference_resolved(logits, d))
+    }
+
     pub(crate) fn apply_resolved<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        dim: usize,
+    ) -> Tensor<D> {
+        #[cfg(feature = "flex")]
+        if crate::kernel::fused_available(&logits) {
+            return self.apply_fused(logits, dim).0;
+        }
+        self.apply_reference_resolved(logits, dim)
+    }
+
+    /// The fused kernel's weights and, for the softmax family, β per row.
+    #[cfg(feature = "flex")]
+    fn apply_fused<const D: usize>(
+        &self,
+        logits: Tensor<D>,
+        dim: usize,
+    ) -> (Tensor<D>, Option<Tensor<D>>) {
+        use crate::kernel::{AdaptiveKind, RowKind, fused_entmax, fused_family};
+        let kind = match self {
+            Self::Softmax { temperature } => RowKind::Softmax(*temperature),
+            Self::Adaptive(rule) => RowKind::Adaptive(AdaptiveKind::from(rule)),
+            Self::Scalable { s } => RowKind::Scalable(*s),
+            Self::Softmax1 => RowKind::Softmax1,
+            Self::Sparsemax => return (fused_entmax(logits, dim, Entmax::sparsemax()), None),
+            Self::Entmax(e) => return (fused_entmax(logits, dim, *e), None),
+        };
+        let (p, beta) = fused_family(logits, dim, kind);
+        (p, Some(beta))
+    }
+
+    pub(crate) fn apply_reference_resolved<const D: usize>(
         &self,
         logits: Tensor<D>,
         dim: usize,
     ) -> Tensor<D> {
         match self {
             Self::Softmax { temperature } => {
-                softmax::softmax_resolved(temperature.scale(logits), dim)
+                softmax::softmax_resolved(temperature.scale(logits, dim), dim)
             }
             Self::Adaptive(rule) => rule.apply_resolved(logits, dim).0,
             Self::Scalable { s } => scalable::scalable_softmax_resolved(logits, dim, *s),

@@ -9,6 +9,7 @@
 use burn::tensor::Tensor;
 
 use crate::error::Result;
+use crate::normalizer::Normalizer;
 use crate::normalizer::softmax::safe_row_max;
 use crate::validate::resolve_dim;
 
@@ -28,6 +29,15 @@ pub(crate) fn softmax1_resolved<const D: usize>(logits: Tensor<D>, dim: usize) -
 /// # Errors
 /// [`SoftmaxError::DimOutOfRange`](crate::SoftmaxError::DimOutOfRange) if `dim` does not exist.
 pub fn softmax1<const D: usize>(logits: Tensor<D>, dim: isize) -> Result<Tensor<D>> {
+    let dim = resolve_dim(dim, D)?;
+    Ok(Normalizer::Softmax1.apply_resolved(logits, dim))
+}
+
+/// [`softmax1`] through the composed reference ops only.
+///
+/// # Errors
+/// [`SoftmaxError::DimOutOfRange`](crate::SoftmaxError::DimOutOfRange) if `dim` does not exist.
+pub fn softmax1_reference<const D: usize>(logits: Tensor<D>, dim: isize) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
     Ok(softmax1_resolved(logits, dim))
 }

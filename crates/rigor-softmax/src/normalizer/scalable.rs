@@ -12,6 +12,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SoftmaxError};
+use crate::normalizer::Normalizer;
 use crate::normalizer::softmax::softmax_resolved;
 use crate::validate::{resolve_dim, scale_keeping_masks, unmasked_count};
 
@@ -70,6 +71,19 @@ pub fn scalable_softmax<const D: usize>(
     scale: ScalableSoftmax,
 ) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
+    Ok(Normalizer::Scalable { s: scale }.apply_resolved(logits, dim))
+}
+
+/// [`scalable_softmax`] through the composed reference ops only.
+///
+/// # Errors
+/// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
+pub fn scalable_softmax_reference<const D: usize>(
+    logits: Tensor<D>,
+    dim: isize,
+    scale: ScalableSoftmax,
+) -> Result<Tensor<D>> {
+    let dim = resolve_dim(dim, D)?;
     Ok(scalable_softmax_resolved(logits, dim, scale))
 }
 
@@ -80,7 +94,7 @@ pub(crate) fn scalable_softmax_resolved<const D: usize>(
     scale: ScalableSoftmax,
 ) -> Tensor<D> {
     let s = log_n(&logits, dim).mul_scalar(scale.0);
-    softmax_resolved(scale_keeping_masks(logits, s), dim)
+    softmax_resolved(scale_keeping_masks(logits, s, dim), dim)
 }
 
 /// SSMax with a learnable scale tensor `s` that broadcasts against the logits (e.g. shape
@@ -109,5 +123,8 @@ pub fn scalable_softmax_learned<const D: usize>(
         });
     }
     let scale = log_n(&logits, dim) * s;
-    Ok(softmax_resolved(scale_keeping_masks(logits, scale), dim))
+    Ok(softmax_resolved(
+        scale_keeping_masks(logits, scale, dim),
+        dim,
+    ))
 }

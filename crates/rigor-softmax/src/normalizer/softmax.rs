@@ -15,6 +15,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SoftmaxError};
+use crate::normalizer::Normalizer;
 use crate::validate::resolve_dim;
 
 /// A softmax temperature θ: finite and strictly positive. The inverse temperature is β = 1/θ.
@@ -48,13 +49,15 @@ impl Temperature {
         1.0 / self.0
     }
 
-    /// `logits / θ`, skipping the division when θ = 1 (so θ = 1 is bit-identical to no
-    /// temperature).
-    pub(crate) fn scale<const D: usize>(self, logits: Tensor<D>) -> Tensor<D> {
+    /// `(logits − max) / θ` along `dim`, skipping both when θ = 1 (so θ = 1 is bit-identical
+    /// to no temperature). The detached row maximum is subtracted first so that a small θ
+    /// cannot overflow huge-but-finite logits; every consumer is shift-invariant.
+    pub(crate) fn scale<const D: usize>(self, logits: Tensor<D>, dim: usize) -> Tensor<D> {
         if self.0 == 1.0 {
             logits
         } else {
-            logits.div_scalar(self.0)
+            let m = safe_row_max(&logits, dim);
+            (logits - m).div_scalar(self.0)
         }
     }
 }
@@ -122,7 +125,8 @@ pub(crate) fn entropy_from_logs<const D: usize>(
 /// $\operatorname{softmax}_\theta(e)_k = e^{e_k/\theta} / \sum_j e^{e_j/\theta}$.
 ///
 /// Masked (`−∞`) entries get weight 0; fully masked rows are all zeros. Rows with `NaN`/`+∞`
-/// are `NaN`. Differentiable on an autodiff device.
+/// are `NaN`. Differentiable on an autodiff device. Fused on Flex (see [`crate::kernel`]);
+/// [`softmax_reference`] is the composed version.
 ///
 /// # Errors
 /// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
@@ -141,7 +145,20 @@ pub fn softmax<const D: usize>(
     temperature: Temperature,
 ) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
-    Ok(softmax_resolved(temperature.scale(logits), dim))
+    Ok(Normalizer::Softmax { temperature }.apply_resolved(logits, dim))
+}
+
+/// [`softmax`] through the composed reference ops only (never a fused kernel).
+///
+/// # Errors
+/// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
+pub fn softmax_reference<const D: usize>(
+    logits: Tensor<D>,
+    dim: isize,
+    temperature: Temperature,
+) -> Result<Tensor<D>> {
+    let dim = resolve_dim(dim, D)?;
+    Ok(softmax_resolved(temperature.scale(logits, dim), dim))
 }
 
 /// Log-softmax with temperature along `dim`:
@@ -158,7 +175,7 @@ pub fn log_softmax<const D: usize>(
     temperature: Temperature,
 ) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
-    Ok(log_softmax_resolved(temperature.scale(logits), dim))
+    Ok(log_softmax_resolved(temperature.scale(logits, dim), dim))
 }
 
 /// Shannon entropy in nats of $\operatorname{softmax}_\theta$ along `dim`, with
@@ -173,7 +190,7 @@ pub fn entropy<const D: usize>(
     temperature: Temperature,
 ) -> Result<Tensor<D>> {
     let dim = resolve_dim(dim, D)?;
-    let log_p = log_softmax_resolved(temperature.scale(logits), dim);
+    let log_p = log_softmax_resolved(temperature.scale(logits, dim), dim);
     let p = log_p.clone().exp();
     Ok(entropy_from_logs(p, log_p, dim))
 }

@@ -1,0 +1,493 @@
+//! The fused Flex kernels against the composed references (values and gradients, random
+//! rows with masks, non-last dims, the parallel path) and against `f64` oracles on hostile
+//! rows the references cannot handle (huge finite logits, large offsets).
+#![cfg(feature = "flex")]
+
+mod common;
+
+use burn::tensor::{DType, Device, Tensor, TensorData};
+use proptest::prelude::*;
+use rigor_softmax::kernel::fused_available;
+use rigor_softmax::{AdaptiveTemperatureConfig, Normalizer};
+
+fn flex() -> Device {
+    Device::flex()
+}
+
+fn all_normalizers() -> Vec<Normalizer> {
+    vec![
+        Normalizer::softmax(),
+        Normalizer::softmax_with_temperature(0.5).unwrap(),
+        Normalizer::softmax_with_temperature(3.0).unwrap(),
+        Normalizer::adaptive(),
+        Normalizer::adaptive_with(AdaptiveTemperatureConfig {
+            detach_beta: true,
+            ..Default::default()
+        })
+        .unwrap(),
+        Normalizer::adaptive_with(AdaptiveTemperatureConfig {
+            entropy_epsilon: 0.0,
+            ..Default::default()
+        })
+        .unwrap(),
+        Normalizer::scalable(0.4).unwrap(),
+        Normalizer::scalable(2.0).unwrap(),
+        Normalizer::softmax1(),
+        Normalizer::sparsemax(),
+        Normalizer::entmax(1.5).unwrap(),
+        Normalizer::entmax(1.25).unwrap(),
+        Normalizer::entmax(3.0).unwrap(),
+    ]
+}
+
+/// Reference tolerance: the softmax family agrees to rounding; the references' entmax is a
+/// 40-step `f32` bisection.
+fn tolerance(n: &Normalizer) -> f32 {
+    if n.is_sparse() { 2e-5 } else { 3e-6 }
+}
+
+fn matrix(rows: &[Vec<f32>]) -> Tensor<2> {
+    common::tensor2(rows, &flex())
+}
+
+fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: length");
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        if x.is_nan() || y.is_nan() {
+            assert!(x.is_nan() && y.is_nan(), "{what}[{i}]: {x} vs {y}");
+            continue;
+        }
+        let err = (x - y).abs();
+        assert!(
+            err <= tol * (1.0 + y.abs()),
+            "{what}[{i}]: fused {x} vs {y} (|err| {err:e})"
+        );
+    }
+}
+
+/// Rows of logits in [−8, 8] with about one entry in six masked, sometimes a fully masked row.
+fn rows_strategy() -> impl Strategy<Value = Vec<Vec<f32>>> {
+    (1usize..5, 1usize..70).prop_flat_map(|(r, n)| {
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(
+                    prop_oneof![5 => -8.0f32..8.0, 1 => Just(f32::NEG_INFINITY)],
+                    n,
+                ),
+                0u8..12,
+            )
+                .prop_map(|(mut row, k)| {
+                    if k == 0 {
+                        row.fill(f32::NEG_INFINITY);
+                    }
+                    row
+                }),
+            r,
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fused_weights_equal_the_reference(rows in rows_strategy()) {
+        let x = matrix(&rows);
+        prop_assert!(fused_available(&x));
+        for n in all_normalizers() {
+            let fused = common::host(n.apply(x.clone(), -1).unwrap());
+            let reference = common::host(n.apply_reference(x.clone(), -1).unwrap());
+            if n.is_sparse() {
+                // The reference's 40-step f32 bisection on unshifted logits is off by up to
+                // 1e-2 near the support's edge at α = 3 (a weight (x − τ)^{1/2} amplifies the
+                // error in τ); the kernel is compared with the f64 oracle instead, and both
+                // must agree on which entries are exactly 0 up to the reference's resolution.
+                let want: Vec<f32> = rows.iter().flat_map(|r| oracle(&n, r)).map(|v| v as f32).collect();
+                close(&fused, &want, 2e-5, &n.name());
+                for (f, r) in fused.iter().zip(&reference) {
+                    if *r == 0.0 { prop_assert!(*f <= 1e-4, "{}: {f} where the reference has 0", n.name()); }
+                }
+            } else {
+                close(&fused, &reference, tolerance(&n), &n.name());
+            }
+        }
+    }
+
+    #[test]
+    fn fused_gradients_equal_the_reference(rows in rows_strategy(), seed in 0u32..1000) {
+        let device = flex().autodiff();
+        let shape = [rows.len(), rows[0].len()];
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        // A fixed cotangent that varies across entries.
+        let cot: Vec<f32> = (0..flat.len())
+            .map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) % 1000) as f32) / 500.0 - 1.0)
+            .collect();
+        let c = Tensor::<2>::from_data(TensorData::new(cot, shape), &device);
+        for n in all_normalizers() {
+            let grad = |fused: bool| {
+                let x = Tensor::<2>::from_data(TensorData::new(flat.clone(), shape), &device).require_grad();
+                let w = if fused { n.apply(x.clone(), -1) } else { n.apply_reference(x.clone(), -1) }.unwrap();
+                let grads = (w * c.clone()).sum().backward();
+                common::host(x.grad(&grads).expect("gradient"))
+            };
+            let (gf, gr) = (grad(true), grad(false));
+            // A masked entry's gradient is 0 on both paths.
+            close(&gf, &gr, 20.0 * tolerance(&n), &format!("grad {}", n.name()));
+        }
+    }
+}
+
+#[test]
+fn non_last_dims_and_the_parallel_path_match_the_reference() {
+    let device = flex();
+    device.seed(7);
+    // [130, 300] rows: above the kernels' parallel threshold, several rayon tasks.
+    let x = Tensor::<3>::random(
+        [130, 5, 60],
+        burn::tensor::Distribution::Normal(0.0, 3.0),
+        &device,
+    );
+    for n in all_normalizers() {
+        for dim in [0isize, 1, -1] {
+            let fused = common::host(n.apply(x.clone(), dim).unwrap());
+            let reference = common::host(n.apply_reference(x.clone(), dim).unwrap());
+            if n.is_sparse() {
+                // The references' entmax is a 40-step f32 bisection (see
+                // `fused_weights_equal_the_reference`): compare each row with the oracle.
+                let d = dim.rem_euclid(3) as usize;
+                let rows_last = |t: Tensor<3>| common::host(t.swap_dims(d, 2));
+                let len = x.dims()[d];
+                let xs = rows_last(x.clone());
+                let got = rows_last(n.apply(x.clone(), dim).unwrap());
+                let want: Vec<f32> = xs
+                    .chunks(len)
+                    .flat_map(|r| oracle(&n, r))
+                    .map(|v| v as f32)
+                    .collect();
+                close(&got, &want, 2e-5, &format!("{} dim {dim}", n.name()));
+            } else {
+                close(
+                    &fused,
+                    &reference,
+                    tolerance(&n),
+                    &format!("{} dim {dim}", n.name()),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn betas_are_the_references() {
+    let rows = vec![
+        vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+        vec![5.0, 0.0, 0.0, 0.0, 0.0, f32::NEG_INFINITY, 0.0, 0.0],
+        vec![f32::NEG_INFINITY; 8],
+        vec![1.0, 2.0, 3.0, 4.0, -1.0, -2.0, 0.0, 0.5],
+    ];
+    let x = matrix(&rows);
+    for n in [
+        Normalizer::adaptive(),
+        Normalizer::scalable(0.7).unwrap(),
+        Normalizer::softmax_with_temperature(0.25).unwrap(),
+    ] {
+        let (_, fused) = n.apply_with_beta(x.clone(), -1).unwrap();
+        let fused = common::host(fused.unwrap());
+        let d = resolve_reference_beta(&n, x.clone());
+        close(&fused, &d, 1e-5, &format!("beta {}", n.name()));
+    }
+}
+
+/// β from the reference path (adaptive through its public function on a reference call).
+fn resolve_reference_beta(n: &Normalizer, x: Tensor<2>) -> Vec<f32> {
+    match n {
+        Normalizer::Adaptive(rule) => {
+            // The reference's β: entropy of the reference softmax, through the host rule.
+            let p =
+                rigor_softmax::softmax_reference(x, -1, rigor_softmax::Temperature::ONE).unwrap();
+            common::rows(p)
+                .iter()
+                .map(|row| {
+                    let h: f64 = row
+                        .iter()
+                        .filter(|&&q| q > 0.0)
+                        .map(|&q| -f64::from(q) * (f64::from(q) + 1e-9).ln())
+                        .sum();
+                    rule.beta_for_entropy(h) as f32
+                })
+                .collect()
+        }
+        Normalizer::Scalable { s } => common::rows(x)
+            .iter()
+            .map(|row| {
+                let count = row
+                    .iter()
+                    .filter(|v| **v > f32::NEG_INFINITY)
+                    .count()
+                    .max(1);
+                (s.s() * (count as f64).ln()) as f32
+            })
+            .collect(),
+        Normalizer::Softmax { temperature } => vec![temperature.beta() as f32; 4],
+        _ => unreachable!(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile rows against f64 oracles.
+
+/// The softmax family in f64: softmax(β (x − max)) with the rule's β.
+fn oracle(n: &Normalizer, row: &[f32]) -> Vec<f64> {
+    let x: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+    oracle64(n, &x)
+}
+
+/// [`oracle`] on `f64` logits.
+fn oracle64(n: &Normalizer, x: &[f64]) -> Vec<f64> {
+    if x.iter().any(|v| v.is_nan() || *v == f64::INFINITY) {
+        return vec![f64::NAN; x.len()];
+    }
+    let unmasked = x.iter().filter(|v| **v > f64::NEG_INFINITY).count();
+    if unmasked == 0 {
+        return vec![0.0; x.len()];
+    }
+    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let soft = |beta: f64| -> Vec<f64> {
+        let e: Vec<f64> = x
+            .iter()
+            .map(|&v| {
+                if v == f64::NEG_INFINITY {
+                    0.0
+                } else {
+                    (beta * (v - m)).exp()
+                }
+            })
+            .collect();
+        let s: f64 = e.iter().sum();
+        e.iter().map(|v| v / s).collect()
+    };
+    match n {
+        Normalizer::Softmax { temperature } => soft(temperature.beta()),
+        Normalizer::Scalable { s } => soft(s.s() * (unmasked as f64).ln()),
+        Normalizer::Softmax1 => {
+            let m1 = m.max(0.0);
+            let e: Vec<f64> = x.iter().map(|&v| (v - m1).exp()).collect();
+            let s: f64 = e.iter().sum::<f64>() + (-m1).exp();
+            e.iter().map(|v| v / s).collect()
+        }
+        Normalizer::Adaptive(rule) => {
+            let q = soft(1.0);
+            let h: f64 = q
+                .iter()
+                .filter(|&&v| v > 0.0)
+                .map(|&v| -v * (v + rule.entropy_epsilon()).ln())
+                .sum();
+            soft(rule.beta_for_entropy(h))
+        }
+        Normalizer::Sparsemax => entmax_oracle(x, 2.0),
+        Normalizer::Entmax(e) => entmax_oracle(x, e.alpha()),
+    }
+}
+
+/// α-entmax in f64 by 200 bisection steps on τ (sparsemax's τ from the sorted row).
+fn entmax_oracle(x: &[f64], alpha: f64) -> Vec<f64> {
+    if x.iter().all(|v| *v == f64::NEG_INFINITY) {
+        return vec![0.0; x.len()];
+    }
+    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let d: Vec<f64> = x.iter().map(|&v| (alpha - 1.0) * (v - m)).collect();
+    let p = 1.0 / (alpha - 1.0);
+    let mass = |tau: f64| -> f64 {
+        d.iter()
+            .map(|&v| if v > tau { (v - tau).powf(p) } else { 0.0 })
+            .sum()
+    };
+    let (mut lo, mut hi) = (-1.0, 0.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mass(mid) >= 1.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let w: Vec<f64> = d
+        .iter()
+        .map(|&v| if v > lo { (v - lo).powf(p) } else { 0.0 })
+        .collect();
+    let s: f64 = w.iter().sum();
+    w.iter().map(|v| v / s).collect()
+}
+
+fn hostile_rows() -> Vec<Vec<f32>> {
+    vec![
+        vec![1e30, 0.0, -1e30, 1e30],
+        vec![3e38, 3e38, -3e38, 1.0],
+        vec![-3e38, -3e38, -3e38, -3e38],
+        vec![1e6 + 1.0, 1e6, 1e6 - 1.0, 1e6 - 0.5],
+        vec![f32::NEG_INFINITY, 2.0, f32::NEG_INFINITY, f32::NEG_INFINITY],
+        vec![f32::NEG_INFINITY; 4],
+        vec![f32::NAN, 1.0, 2.0, 3.0],
+        vec![f32::INFINITY, 1.0, 2.0, f32::NEG_INFINITY],
+        vec![0.0; 4],
+        vec![-1e-30, 1e-30, 0.0, 5e-39],
+    ]
+}
+
+#[test]
+fn hostile_rows_match_the_f64_oracle() {
+    let rows = hostile_rows();
+    let x = matrix(&rows);
+    // The fused kernels, and the softmax family's references (which shift by the row max
+    // before scaling too); the references' entmax bisects unshifted logits and is not exact
+    // at ±1e30.
+    let paths = all_normalizers()
+        .into_iter()
+        .flat_map(|n| [(n.clone(), true), (n, false)])
+        .filter(|(n, fused)| *fused || !n.is_sparse());
+    for (n, fused) in paths {
+        let out = if fused {
+            n.apply(x.clone(), -1)
+        } else {
+            n.apply_reference(x.clone(), -1)
+        };
+        let got = common::rows(out.unwrap());
+        for (i, (g, row)) in got.iter().zip(&rows).enumerate() {
+            let want = oracle(&n, row);
+            for (k, (&a, &b)) in g.iter().zip(&want).enumerate() {
+                if b.is_nan() {
+                    assert!(
+                        a.is_nan(),
+                        "{} (fused {fused}) row {i}[{k}]: {a}, expected NaN",
+                        n.name()
+                    );
+                } else {
+                    assert!(
+                        (f64::from(a) - b).abs() <= 1e-6,
+                        "{} (fused {fused}) row {i} {row:?}[{k}]: {a} vs {b}",
+                        n.name()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn single_items_empty_rows_and_very_long_rows() {
+    for n in all_normalizers() {
+        let one = common::host(n.apply(matrix(&[vec![-4.0], vec![1e30]]), -1).unwrap());
+        let want = if matches!(n, Normalizer::Softmax1) {
+            vec![(1.0 / (1.0 + (4.0f64).exp())) as f32, 1.0]
+        } else {
+            vec![1.0, 1.0]
+        };
+        close(&one, &want, 1e-6, &format!("{} n = 1", n.name()));
+
+        let empty = Tensor::<2>::zeros([3, 0], &flex());
+        let out = n.apply(empty, -1).unwrap();
+        assert_eq!(out.dims(), [3, 0], "{}", n.name());
+    }
+    // n = 65 536 in one row, against the oracle.
+    let row: Vec<f32> = (0..65_536)
+        .map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 5.0)
+        .collect();
+    let x = matrix(std::slice::from_ref(&row));
+    for n in all_normalizers() {
+        let got = common::host(n.apply(x.clone(), -1).unwrap());
+        let want = oracle(&n, &row);
+        // Relative error, measured against at least 1e-3 of the largest weight (a sparse
+        // weight at the support's edge is a small difference of large numbers).
+        let top = want.iter().copied().fold(0.0f64, f64::max);
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(&a, &b)| (f64::from(a) - b).abs() / b.max(1e-3 * top))
+            .fold(0.0f64, f64::max);
+        // Relative error of each weight; zeros of the sparse ones compare as 0.
+        let zeros_match = got
+            .iter()
+            .zip(&want)
+            .all(|(&a, &b)| (b == 0.0) == (a == 0.0) || b < 1e-9);
+        assert!(worst < 1e-4 && zeros_match, "{}: worst {worst:e}", n.name());
+        let total: f64 = got.iter().map(|&v| f64::from(v)).sum();
+        if n.sums_to_one() {
+            assert!((total - 1.0).abs() < 1e-4, "{}: sum {total}", n.name());
+        }
+    }
+}
+
+#[test]
+fn f64_rows_run_fused_and_exactly() {
+    let device = flex();
+    // Values an f32 holds exactly (the tensor is made in f32, then cast).
+    let vals: Vec<f64> = (0..40)
+        .map(|i| f64::from(((i as f64 * 0.37).sin() * 4.0) as f32))
+        .collect();
+    let x =
+        Tensor::<2>::from_data(TensorData::new(vals.clone(), [4, 10]), &device).cast(DType::F64);
+    assert_eq!(x.dtype(), DType::F64);
+    assert!(fused_available(&x));
+    for n in all_normalizers() {
+        let got = n.apply(x.clone(), -1).unwrap();
+        assert_eq!(got.dtype(), DType::F64);
+        let got = got.try_into_vec_as::<f64>().unwrap();
+        for (r, row) in vals.chunks(10).enumerate() {
+            let want = oracle64(&n, row);
+            for (k, (&a, &b)) in got[r * 10..r * 10 + 10].iter().zip(&want).enumerate() {
+                let tol = if n.is_sparse() { 1e-9 } else { 1e-12 };
+                assert!(
+                    (a - b).abs() <= tol,
+                    "{} row {r}[{k}]: {a} vs {b}",
+                    n.name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sparse_outputs_are_distributions_with_exact_zeros() {
+    let device = flex();
+    device.seed(3);
+    let x = Tensor::<2>::random(
+        [64, 257],
+        burn::tensor::Distribution::Normal(0.0, 2.0),
+        &device,
+    );
+    for n in [
+        Normalizer::sparsemax(),
+        Normalizer::entmax(1.5).unwrap(),
+        Normalizer::entmax(1.1).unwrap(),
+        Normalizer::entmax(4.0).unwrap(),
+    ] {
+        for row in common::rows(n.apply(x.clone(), -1).unwrap()) {
+            let total: f64 = row.iter().map(|&v| f64::from(v)).sum();
+            assert!((total - 1.0).abs() < 1e-5, "{}: sum {total}", n.name());
+            assert!(row.iter().all(|&v| v >= 0.0));
+            assert!(
+                row.contains(&0.0),
+                "{}: a Normal(0, 2) row of 257 is sparse",
+                n.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn other_backends_and_dtypes_take_the_reference() {
+    let x = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 2.0], [1, 2]), &flex());
+    assert!(fused_available(&x));
+    assert!(fused_available(
+        &Tensor::<2>::ones([1, 2], &flex().autodiff()).require_grad()
+    ));
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    {
+        let y = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 2.0], [1, 2]),
+            &Device::ndarray(),
+        );
+        assert!(!fused_available(&y));
+    }
+}
