@@ -491,3 +491,54 @@ fn other_backends_and_dtypes_take_the_reference() {
         assert!(!fused_available(&y));
     }
 }
+
+#[test]
+fn gradients_on_hostile_finite_rows_are_finite_and_zero_on_masks() {
+    let device = flex().autodiff();
+    let rows = [
+        vec![3e38f32, -3e38, 1.0, f32::NEG_INFINITY],
+        vec![1e6 + 1.0, 1e6, 1e6 - 1.0, f32::NEG_INFINITY],
+        vec![1e30, 0.0, -1e30, f32::NEG_INFINITY],
+        vec![f32::NEG_INFINITY; 4],
+    ];
+    let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+    let cot = Tensor::<2>::from_data(
+        TensorData::new(vec![0.3f32, -1.0, 0.7, 0.2].repeat(4), [4, 4]),
+        &device,
+    );
+    for n in all_normalizers() {
+        let x =
+            Tensor::<2>::from_data(TensorData::new(flat.clone(), [4, 4]), &device).require_grad();
+        let grads = (n.apply(x.clone(), -1).unwrap() * cot.clone())
+            .sum()
+            .backward();
+        let g = common::host(x.grad(&grads).expect("gradient"));
+        for (k, (&gk, &xk)) in g.iter().zip(&flat).enumerate() {
+            assert!(gk.is_finite(), "{}: gradient[{k}] = {gk}", n.name());
+            if xk == f32::NEG_INFINITY {
+                assert_eq!(gk, 0.0, "{}: a masked entry's gradient", n.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn references_and_fused_paths_reject_a_missing_dim() {
+    let x = matrix(&[vec![1.0, 2.0]]);
+    for n in all_normalizers() {
+        assert!(n.apply(x.clone(), 2).is_err(), "{}", n.name());
+        assert!(n.apply_reference(x.clone(), -3).is_err(), "{}", n.name());
+    }
+    let t = rigor_softmax::Temperature::ONE;
+    assert!(rigor_softmax::softmax_reference(x.clone(), 2, t).is_err());
+    assert!(rigor_softmax::sparsemax_reference(x.clone(), 2).is_err());
+    assert!(rigor_softmax::softmax1_reference(x.clone(), 2).is_err());
+    assert!(
+        rigor_softmax::adaptive_temperature_softmax_reference(x.clone(), 2, &Default::default())
+            .is_err()
+    );
+    let s = rigor_softmax::ScalableSoftmax::new(1.0).unwrap();
+    assert!(rigor_softmax::scalable_softmax_reference(x.clone(), 2, s).is_err());
+    let e = rigor_softmax::Entmax::new(1.5).unwrap();
+    assert!(rigor_softmax::entmax_reference(x, 2, e).is_err());
+}

@@ -158,8 +158,10 @@ pub(crate) fn family_row_backward<T: Real>(
         let m = safe_max(m);
         // ⟨∂L/∂y, x − m⟩ over unmasked entries (∂L/∂y sums to 0, so the shift is free).
         let c = lane_sum2(dx, x, |d, v| {
+            // Only entries with weight > 0 contribute (d = 0 elsewhere); skipping the rest also
+            // keeps 0 · (−∞) out where x − max overflows (a −3e38 entry beside a 3e38 one).
             let t = d * (v - m);
-            if v > T::NEG_INFINITY { t } else { T::ZERO }
+            if d != T::ZERO { t } else { T::ZERO }
         });
         // Recompute q = softmax(x) and H as the forward did, into a scratch row.
         let mut q = vec![T::ZERO; x.len()];
