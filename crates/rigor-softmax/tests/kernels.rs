@@ -503,7 +503,7 @@ fn gradients_on_hostile_finite_rows_are_finite_and_zero_on_masks() {
     ];
     let flat: Vec<f32> = rows.iter().flatten().copied().collect();
     let cot = Tensor::<2>::from_data(
-        TensorData::new(vec![0.3f32, -1.0, 0.7, 0.2].repeat(4), [4, 4]),
+        TensorData::new([0.3f32, -1.0, 0.7, 0.2].repeat(4), [4, 4]),
         &device,
     );
     for n in all_normalizers() {
