@@ -22,7 +22,6 @@
 //! 40-step bisection. The β returned by the fused adaptive path is a diagnostic without
 //! gradient (the weights' gradient does flow through β).
 
-pub(crate) mod math;
 mod rows;
 
 use burn::backend::TensorMetadata;
@@ -37,6 +36,7 @@ use burn::backend::{
 };
 use burn::tensor::{Bytes, Shape, Tensor};
 
+use rigor_cpu::{DisjointRows, for_row_chunks};
 use rows::{
     AdaptiveRule, EntmaxScratch, entmax_row, entmax_row_backward, family_row, family_row_backward,
 };
@@ -231,11 +231,6 @@ pub(crate) fn fused_entmax<const D: usize>(x: Tensor<D>, dim: usize, entmax: Ent
 // ---------------------------------------------------------------------------------------------
 // Flex: rows of contiguous memory.
 
-/// Rows handed to one rayon task (as burn-flex's own softmax).
-const ROWS_PER_TASK: usize = 64;
-/// Below this many elements the call stays on the calling thread.
-const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
-
 fn shape_of(x: &FlexTensor) -> (Shape, usize) {
     let shape = x.shape();
     let n = shape.as_slice().last().copied().unwrap_or(1);
@@ -263,7 +258,7 @@ fn contiguous(x: &FlexTensor) -> FlexTensor {
 macro_rules! flex_paths {
     ($t:ty, $dtype:expr, $family_chunk:ident, $family_back_chunk:ident, $entmax_chunk:ident,
      $entmax_back_chunk:ident) => {
-        math::with_widest_simd! {
+        rigor_cpu::with_widest_simd! {
             /// Forward of the softmax family on a chunk of rows.
             fn $family_chunk(kind: &RowKind, x: &[$t], out: &mut [$t], beta: &mut [$t], n: usize) {
                 for ((xr, or), b) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)).zip(beta.iter_mut()) {
@@ -271,7 +266,7 @@ macro_rules! flex_paths {
                 }
             }
         }
-        math::with_widest_simd! {
+        rigor_cpu::with_widest_simd! {
             /// Backward of the softmax family on a chunk of rows.
             fn $family_back_chunk(
                 kind: &RowKind, x: &[$t], p: &[$t], beta: &[$t], g: &[$t], dx: &mut [$t], n: usize,
@@ -287,7 +282,7 @@ macro_rules! flex_paths {
                 }
             }
         }
-        math::with_widest_simd! {
+        rigor_cpu::with_widest_simd! {
             /// Forward of α-entmax on a chunk of rows.
             fn $entmax_chunk(alpha: f64, x: &[$t], out: &mut [$t], n: usize) {
                 let mut scratch = EntmaxScratch::default();
@@ -296,7 +291,7 @@ macro_rules! flex_paths {
                 }
             }
         }
-        math::with_widest_simd! {
+        rigor_cpu::with_widest_simd! {
             /// Backward of α-entmax on a chunk of rows.
             fn $entmax_back_chunk(alpha: f64, p: &[$t], g: &[$t], dx: &mut [$t], n: usize) {
                 for ((pr, gr), dr) in p.chunks_exact(n).zip(g.chunks_exact(n)).zip(dx.chunks_exact_mut(n)) {
@@ -324,48 +319,13 @@ flex_paths!(
     entmax_back_chunk_f64
 );
 
-/// Splits `rows × n` values into tasks of [`ROWS_PER_TASK`] rows and runs `f` on each
-/// (`f(first_row, rows_in_task)`), in parallel when the tensor is large.
-fn for_row_chunks(total: usize, n: usize, f: impl Fn(usize, usize) + Sync) {
-    let rows = total / n;
-    let tasks = rows.div_ceil(ROWS_PER_TASK);
-    let run = |t: usize| {
-        let first = t * ROWS_PER_TASK;
-        f(first, ROWS_PER_TASK.min(rows - first));
-    };
-    if total < PARALLEL_MIN_ELEMENTS || tasks < 2 {
-        (0..tasks).for_each(run);
-    } else {
-        use rayon::prelude::*;
-        (0..tasks).into_par_iter().for_each(run);
-    }
-}
-
-/// A mutable slice shared by tasks that write disjoint row ranges of it.
-struct Shared<T>(*mut T, usize);
-// SAFETY: tasks write disjoint ranges (see `rows_mut`).
-unsafe impl<T: Send> Sync for Shared<T> {}
-impl<T> Shared<T> {
-    fn new(v: &mut [T]) -> Self {
-        Self(v.as_mut_ptr(), v.len())
-    }
-    /// # Safety
-    /// No two live results may overlap.
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn rows_mut(&self, start: usize, len: usize) -> &mut [T] {
-        assert!(start + len <= self.1);
-        // SAFETY: in bounds (checked above); disjointness is the caller's promise.
-        unsafe { core::slice::from_raw_parts_mut(self.0.add(start), len) }
-    }
-}
-
 macro_rules! family_forward_typed {
     ($t:ty, $dtype:expr, $chunk:ident, $x:expr, $kind:expr, $shape:expr, $n:expr) => {{
         let input: &[$t] = $x.as_slice().expect("contiguous rows");
         let mut out = vec![0.0 as $t; input.len()];
         let mut beta = vec![0.0 as $t; input.len() / $n.max(1)];
         if $n > 0 && !input.is_empty() {
-            let (o, b) = (Shared::new(&mut out), Shared::new(&mut beta));
+            let (o, b) = (DisjointRows::new(&mut out), DisjointRows::new(&mut beta));
             for_row_chunks(input.len(), $n, |first, rows| {
                 // SAFETY: each task owns rows first..first + rows.
                 let (os, bs) =
@@ -409,7 +369,7 @@ macro_rules! family_backward_typed {
         );
         let mut dx = vec![0.0 as $t; x.len()];
         if $n > 0 && !x.is_empty() {
-            let d = Shared::new(&mut dx);
+            let d = DisjointRows::new(&mut dx);
             for_row_chunks(x.len(), $n, |first, rows| {
                 let r = first * $n..(first + rows) * $n;
                 // SAFETY: each task owns rows first..first + rows.
@@ -475,7 +435,7 @@ macro_rules! entmax_forward_typed {
         let input: &[$t] = $x.as_slice().expect("contiguous rows");
         let mut out = vec![0.0 as $t; input.len()];
         if $n > 0 && !input.is_empty() {
-            let o = Shared::new(&mut out);
+            let o = DisjointRows::new(&mut out);
             for_row_chunks(input.len(), $n, |first, rows| {
                 // SAFETY: each task owns rows first..first + rows.
                 let os = unsafe { o.rows_mut(first * $n, rows * $n) };
@@ -505,7 +465,7 @@ macro_rules! entmax_backward_typed {
         );
         let mut dx = vec![0.0 as $t; p.len()];
         if $n > 0 && !p.is_empty() {
-            let d = Shared::new(&mut dx);
+            let d = DisjointRows::new(&mut dx);
             for_row_chunks(p.len(), $n, |first, rows| {
                 let r = first * $n..(first + rows) * $n;
                 // SAFETY: each task owns rows first..first + rows.

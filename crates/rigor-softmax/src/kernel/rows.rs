@@ -6,9 +6,9 @@
 //! [`crate::normalizer`]; where the two differ the kernel is the more exact one (noted at the
 //! function).
 
-use super::math::{Real, lane_sum, lane_sum2, max_and_count};
 use super::{AdaptiveKind, RowKind};
 use crate::polynomial::Polynomial;
+use rigor_cpu::{Real, lane_sum, lane_sum2, max_and_count};
 
 /// The scalar rule behind [`RowKind::Adaptive`], evaluated in `f64`.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@
 //! subnormal inputs are read as `0` (→ `−∞`).
 
 /// Floating-point element types the kernels run on (`f32` and `f64`).
-pub(crate) trait Real:
+pub trait Real:
     Copy
     + PartialOrd
     + Send
@@ -28,16 +28,23 @@ pub(crate) trait Real:
     + core::ops::Neg<Output = Self>
     + 'static
 {
+    /// `0`.
     const ZERO: Self;
+    /// `1`.
     const ONE: Self;
+    /// `−∞`.
     const NEG_INFINITY: Self;
     /// `e^x` (see the module docs for `f32`).
     fn exp(self) -> Self;
     /// `ln x` (see the module docs for `f32`).
     fn ln(self) -> Self;
+    /// The nearest value of this type (`as` conversion).
     fn from_f64(v: f64) -> Self;
+    /// Widened to `f64` (exact).
     fn to_f64(self) -> f64;
+    /// Whether the value is `NaN`.
     fn is_nan(self) -> bool;
+    /// `self^p` (from `std`).
     fn powf(self, p: Self) -> Self;
 }
 
@@ -111,7 +118,7 @@ const EXP_LO: f32 = -87.336_55;
 
 /// `e^x` in `f32`, vectorisable (see the module docs).
 #[inline(always)]
-pub(crate) fn exp_f32(x: f32) -> f32 {
+pub fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = core::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
@@ -137,7 +144,7 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
 
 /// `ln x` in `f32`, vectorisable (see the module docs).
 #[inline(always)]
-pub(crate) fn ln_f32(x: f32) -> f32 {
+pub fn ln_f32(x: f32) -> f32 {
     const SQRT_HALF: f32 = core::f32::consts::FRAC_1_SQRT_2;
     let bits = x.to_bits();
     // x = m · 2^e with m ∈ [0.5, 1).
@@ -170,11 +177,12 @@ pub(crate) fn ln_f32(x: f32) -> f32 {
 /// Runs `$body` compiled for the widest x86-64 vector extension the CPU reports (AVX-512,
 /// then AVX2 + FMA), falling back to the baseline build. The functions `$body` calls must be
 /// `#[inline(always)]` so that they are compiled inside the chosen instruction set.
+#[macro_export]
 macro_rules! with_widest_simd {
-    ($(#[$m:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$m])*
         #[allow(clippy::too_many_arguments)]
-        pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             #[allow(clippy::too_many_arguments)]
             fn inner($($arg: $ty),*) $(-> $ret)? $body
@@ -186,11 +194,11 @@ macro_rules! with_widest_simd {
                 #[target_feature(enable = "avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
                 unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { inner($($arg),*) }
-                if $crate::kernel::math::has_avx512() {
+                if $crate::has_avx512() {
                     // SAFETY: the CPU reports every feature `avx512` is compiled for.
                     return unsafe { avx512($($arg),*) };
                 }
-                if $crate::kernel::math::has_avx2() {
+                if $crate::has_avx2() {
                     // SAFETY: the CPU reports every feature `avx2` is compiled for.
                     return unsafe { avx2($($arg),*) };
                 }
@@ -199,11 +207,10 @@ macro_rules! with_widest_simd {
         }
     };
 }
-pub(crate) use with_widest_simd;
 
 /// Whether the CPU has the AVX-512 subsets the kernels are compiled for (cached).
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn has_avx512() -> bool {
+pub fn has_avx512() -> bool {
     std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512vl")
         && std::is_x86_feature_detected!("avx512bw")
@@ -213,17 +220,17 @@ pub(crate) fn has_avx512() -> bool {
 
 /// Whether the CPU has AVX2 and FMA (cached).
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn has_avx2() -> bool {
+pub fn has_avx2() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
 /// Lanes the kernels' manual accumulators use: wide enough for a 512-bit register of `f32`.
-pub(crate) const LANES: usize = 16;
+pub const LANES: usize = 16;
 
 /// Maximum of `xs` ignoring `NaN` (as `f32::max`), with `−∞` for an empty slice, and the
 /// number of entries above `−∞`; written lane-wise so it vectorises.
 #[inline(always)]
-pub(crate) fn max_and_count<T: Real>(xs: &[T]) -> (T, usize) {
+pub fn max_and_count<T: Real>(xs: &[T]) -> (T, usize) {
     let mut acc = [T::NEG_INFINITY; LANES];
     let mut cnt = [0usize; LANES];
     let mut chunks = xs.chunks_exact(LANES);
@@ -249,7 +256,7 @@ pub(crate) fn max_and_count<T: Real>(xs: &[T]) -> (T, usize) {
 
 /// `Σ f(xᵢ)` with [`LANES`] partial sums, so it vectorises and rounds like a pairwise sum.
 #[inline(always)]
-pub(crate) fn lane_sum<T: Real>(xs: &[T], f: impl Fn(T) -> T) -> T {
+pub fn lane_sum<T: Real>(xs: &[T], f: impl Fn(T) -> T) -> T {
     let mut acc = [T::ZERO; LANES];
     let mut chunks = xs.chunks_exact(LANES);
     for c in &mut chunks {
@@ -266,7 +273,7 @@ pub(crate) fn lane_sum<T: Real>(xs: &[T], f: impl Fn(T) -> T) -> T {
 
 /// `Σ f(xᵢ, yᵢ)` over two equally long slices, lane-wise.
 #[inline(always)]
-pub(crate) fn lane_sum2<T: Real>(xs: &[T], ys: &[T], f: impl Fn(T, T) -> T) -> T {
+pub fn lane_sum2<T: Real>(xs: &[T], ys: &[T], f: impl Fn(T, T) -> T) -> T {
     debug_assert_eq!(xs.len(), ys.len());
     let mut acc = [T::ZERO; LANES];
     let mut cx = xs.chunks_exact(LANES);
