@@ -27,6 +27,7 @@
 //! | *Round and Round* §4, claims 2–3 | NoPE equal logits; diagonal / previous-token heads | [`theory::nope`], [`theory::constructions`] |
 //! | *Round and Round* §5, claim 4 | drift bound, wavelength | [`theory::drift`], [`frequencies::wavelength`] |
 //! | *Round and Round* §6, claim 5 | frequency usage (JSON, SVG heatmap) | [`theory::usage`] |
+//! | — | fused Flex rotation (one pass, in place, q and k in one call, fused backward) | `kernel` (feature `flex`) |
 //!
 //! ## Conventions
 //!
@@ -67,6 +68,8 @@ pub mod apply;
 pub mod config;
 pub mod error;
 pub mod frequencies;
+#[cfg(feature = "flex")]
+pub mod kernel;
 pub mod layout;
 pub mod scaling;
 pub mod theory;

@@ -309,6 +309,12 @@ impl Rope {
     /// attention factor and the xPos factor only when xPos is on. The NeoX tail passes
     /// through. `x` keeps its shape.
     ///
+    /// On Flex (f32 or f64, with or without autodiff) this runs the fused kernel
+    /// ([`crate::kernel`]: one pass, in place when `x`'s buffer is not shared, fused backward);
+    /// elsewhere it runs [`Rope::apply_reference`]. Both give the same values and gradients.
+    /// `NaN`/`±∞` in `x` reach only the outputs that read them (the coordinate and its pair
+    /// partner).
+    ///
     /// # Errors
     /// [`RopeError::ShapeMismatch`] if the last dim is not `head_dim`;
     /// [`RopeError::PositionIdsShape`]; [`RopeError::XposOutOfRange`];
@@ -320,10 +326,27 @@ impl Rope {
         role: Role,
         positions: Positions<'_>,
     ) -> Result<Tensor<4>> {
+        self.apply_path(x, layout, role, positions, true)
+    }
+
+    /// [`Rope::apply`] in composed tensor ops only ([`rotate::rotate`] on the gathered
+    /// tables): the reference the fused kernel is tested against, and the path every backend
+    /// without a kernel takes. Same errors as [`Rope::apply`].
+    pub fn apply_reference(
+        &self,
+        x: Tensor<4>,
+        layout: TensorLayout,
+        role: Role,
+        positions: Positions<'_>,
+    ) -> Result<Tensor<4>> {
+        self.apply_path(x, layout, role, positions, false)
+    }
+
+    fn check_head_dim(&self, x: &Tensor<4>, op: &'static str) -> Result<()> {
         let dims = x.dims();
         if dims[3] != self.head_dim() {
             return Err(RopeError::ShapeMismatch {
-                op: "Rope::apply",
+                op,
                 detail: format!(
                     "last dimension is {}, expected head_dim = {} (input shape {dims:?})",
                     dims[3],
@@ -331,11 +354,54 @@ impl Rope {
                 ),
             });
         }
-        let (batch, seq, _) = layout.batch_seq_heads(dims);
+        Ok(())
+    }
+
+    /// The tables for `x` (cast to its dtype, so `f64` inputs rotate with `f64` tables).
+    fn tables_for(
+        &self,
+        x: &Tensor<4>,
+        layout: TensorLayout,
+        role: Role,
+        positions: Positions<'_>,
+    ) -> Result<(Tensor<3>, Tensor<3>)> {
+        let (batch, seq, _) = layout.batch_seq_heads(x.dims());
+        let (cos, sin) = self.cos_sin(role, positions, batch, seq, &x.device())?;
+        let dtype = x.dtype();
+        if cos.dtype() == dtype {
+            Ok((cos, sin))
+        } else {
+            Ok((cos.cast(dtype), sin.cast(dtype)))
+        }
+    }
+
+    #[cfg(feature = "flex")]
+    fn spec(&self, layout: TensorLayout) -> crate::kernel::RotateSpec {
+        crate::kernel::RotateSpec {
+            pairing: self.config.layout,
+            layout,
+            rotary_dim: self.rotary_dim(),
+        }
+    }
+
+    fn apply_path(
+        &self,
+        x: Tensor<4>,
+        layout: TensorLayout,
+        role: Role,
+        positions: Positions<'_>,
+        allow_fused: bool,
+    ) -> Result<Tensor<4>> {
+        self.check_head_dim(&x, "Rope::apply")?;
         if x.shape().num_elements() == 0 {
             return Ok(x);
         }
-        let (cos, sin) = self.cos_sin(role, positions, batch, seq, &x.device())?;
+        let (cos, sin) = self.tables_for(&x, layout, role, positions)?;
+        #[cfg(feature = "flex")]
+        if allow_fused && crate::kernel::fused_available(&x) {
+            return Ok(crate::kernel::fused_rotate(x, cos, sin, self.spec(layout)));
+        }
+        let _ = allow_fused;
         let (cos, sin) = (layout.broadcast(cos), layout.broadcast(sin));
         let r = self.rotary_dim();
         if r == self.head_dim() {
@@ -350,7 +416,8 @@ impl Rope {
         }
     }
 
-    /// Encodes queries and keys at the same positions.
+    /// Encodes queries and keys at the same positions; on Flex both go through one fused
+    /// call ([`crate::kernel::RopeKernels::rigor_rope_qk`]).
     ///
     /// # Errors
     /// As [`Rope::apply`]; also [`RopeError::ShapeMismatch`] if `q` and `k` differ in batch
@@ -362,17 +429,24 @@ impl Rope {
         layout: TensorLayout,
         positions: Positions<'_>,
     ) -> Result<(Tensor<4>, Tensor<4>)> {
-        let (bq, sq, _) = layout.batch_seq_heads(q.dims());
-        let (bk, sk, _) = layout.batch_seq_heads(k.dims());
-        if (bq, sq) != (bk, sk) {
-            return Err(RopeError::ShapeMismatch {
-                op: "Rope::apply_qk",
-                detail: format!(
-                    "q has shape {:?} and k {:?}: batch and seq must agree",
-                    q.dims(),
-                    k.dims()
-                ),
-            });
+        check_qk(&q, &k, layout)?;
+        #[cfg(feature = "flex")]
+        if crate::kernel::fused_available(&q)
+            && crate::kernel::fused_available(&k)
+            && q.dtype() == k.dtype()
+            && q.shape().num_elements() > 0
+            && k.shape().num_elements() > 0
+        {
+            self.check_head_dim(&q, "Rope::apply_qk")?;
+            self.check_head_dim(&k, "Rope::apply_qk")?;
+            let tq = self.tables_for(&q, layout, Role::Query, positions)?;
+            let tk = self.tables_for(&k, layout, Role::Key, positions)?;
+            return Ok(crate::kernel::fused_rotate_qk(
+                (q, k),
+                tq,
+                tk,
+                self.spec(layout),
+            ));
         }
         Ok((
             self.apply(q, layout, Role::Query, positions)?,
@@ -380,10 +454,45 @@ impl Rope {
         ))
     }
 
+    /// [`Rope::apply_qk`] in composed ops only (see [`Rope::apply_reference`]).
+    ///
+    /// # Errors
+    /// As [`Rope::apply_qk`].
+    pub fn apply_qk_reference(
+        &self,
+        q: Tensor<4>,
+        k: Tensor<4>,
+        layout: TensorLayout,
+        positions: Positions<'_>,
+    ) -> Result<(Tensor<4>, Tensor<4>)> {
+        check_qk(&q, &k, layout)?;
+        Ok((
+            self.apply_reference(q, layout, Role::Query, positions)?,
+            self.apply_reference(k, layout, Role::Key, positions)?,
+        ))
+    }
+
     /// Convenience: position ids `0..seq` per sequence (same as `Positions::Offset(0)`).
     pub fn arange_ids(batch: usize, seq: usize) -> PositionIds {
         PositionIds::arange(batch, seq)
     }
+}
+
+/// `q` and `k` must agree in batch and sequence length.
+fn check_qk(q: &Tensor<4>, k: &Tensor<4>, layout: TensorLayout) -> Result<()> {
+    let (bq, sq, _) = layout.batch_seq_heads(q.dims());
+    let (bk, sk, _) = layout.batch_seq_heads(k.dims());
+    if (bq, sq) != (bk, sk) {
+        return Err(RopeError::ShapeMismatch {
+            op: "Rope::apply_qk",
+            detail: format!(
+                "q has shape {:?} and k {:?}: batch and seq must agree",
+                q.dims(),
+                k.dims()
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn pick(role: Role, t: &Tables) -> (Tensor<2>, Tensor<2>) {
