@@ -13,6 +13,7 @@
 //! | — | byte-perplexity, bits-per-byte, word-perplexity (lm-evaluation-harness) | [`metrics::report`] |
 //! | — | ignore index, mask, causal label shift | [`metrics::config`] |
 //! | — | per-token NLL / accuracy / confidence / entropy / Brier; composed reference | [`metrics::token`] |
+//! | — | fused Flex token statistics (no `[tokens, vocab]` temporary) | `kernel` (feature `flex`) |
 //! | Guo et al. 2017; Nixon et al. 2019 | ECE, equal-width and equal-mass bins | [`metrics::calibration`] |
 //! | HF "perplexity of fixed-length models" | strided sliding-window evaluation | [`eval::sliding`], [`eval::lm`] |
 //! | §2, log-perplexity of copying | $\operatorname{pplx}_T(b)$ on the copy task | [`theory::counterexample`] |
@@ -68,6 +69,8 @@
 
 pub mod error;
 pub mod eval;
+#[cfg(feature = "flex")]
+pub mod kernel;
 pub mod metrics;
 pub mod theory;
 
@@ -83,7 +86,7 @@ pub use metrics::config::{EvalConfig, HF_IGNORE_INDEX, LabelShift};
 pub use metrics::report::{
     CalibrationReport, MAX_LOG_PERPLEXITY_F64, PerplexityReport, SequenceStats, TextUnits,
 };
-pub use metrics::token::{token_nll_reference, token_stats};
+pub use metrics::token::{token_nll_reference, token_stats, token_stats_reference};
 pub use theory::boole::{BooleBounds, boole_bounds, boole_bounds_uniform};
 pub use theory::counterexample::{
     CopyScore, CopyTask, Counterexample, CounterexampleConfig, CounterexampleFinder,

@@ -12,8 +12,11 @@
 //! | entropy | $H(p) = \ln S - \sum_j p_j (x_j - m)$ (nats) |
 //! | Brier | $\sum_j (p_j - [j = t])^2 = \sum_j p_j^2 - 2p_t + 1$ |
 //!
-//! [`token_nll_reference`] is the composed reference for the NLL (`log_softmax` + `gather`,
-//! exactly what burn-train's `PerplexityMetric` does); [`token_stats`] is tested equal to it.
+//! [`token_stats_reference`] computes the table in composed tensor ops; on Flex,
+//! [`token_stats`] runs the fused pass of [`crate::kernel`] instead (no `[n, vocab]`
+//! temporary), tested equal to it. [`token_nll_reference`] is the textbook NLL
+//! (`log_softmax` + `gather`, exactly what burn-train's `PerplexityMetric` does), the
+//! independent check of both.
 //!
 //! ## Overflow
 //!
@@ -45,9 +48,23 @@ pub const BRIER: usize = 4;
 /// [`HALF_NLL`], [`CORRECT`], [`CONFIDENCE`], [`ENTROPY`], [`BRIER`] (see the module docs for
 /// the formulas).
 ///
-/// One max, one exp, one sum over the vocabulary plus three cheap reductions; no
-/// `[n, vocab]` log-probability tensor is kept alive after the call.
+/// On Flex (f32/f64, with or without autodiff) this is the fused pass of [`crate::kernel`]:
+/// `O(n)` extra memory, no gradient. Elsewhere it is [`token_stats_reference`].
+///
+/// `NaN`/`+∞` in a row, or a fully masked row, gives `NaN` statistics (the fused path makes
+/// every column `NaN`; the reference leaves `correct` at 0).
 pub fn token_stats(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<2> {
+    #[cfg(feature = "flex")]
+    if crate::kernel::fused_available(&logits) {
+        return crate::kernel::fused_token_stats(logits, targets);
+    }
+    token_stats_reference(logits, targets)
+}
+
+/// [`token_stats`] in composed tensor ops: one max, one exp, one sum over the vocabulary plus
+/// three cheap reductions, with several `[n, vocab]` temporaries alive during the call. The
+/// oracle of the fused pass and the path of every backend without it.
+pub fn token_stats_reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<2> {
     let t = targets.unsqueeze_dim::<2>(1); // [n, 1]
     let m = logits.clone().max_dim(1); // [n, 1]
     let x_t = logits.clone().gather(1, t); // [n, 1]
