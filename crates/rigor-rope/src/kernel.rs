@@ -21,9 +21,10 @@
 //! composed reference ([`Rope::apply_reference`](crate::Rope::apply_reference)).
 //!
 //! **Memory.** Queries and keys may be strided views (e.g. `[batch, seq, heads, d]` viewed as
-//! `[batch, heads, seq, d]` after a `swap_dims`) as long as each row is contiguous; the output
-//! is a new contiguous tensor. When the input is contiguous and its buffer uniquely owned
-//! (nothing else holds it) the rotation is written **in place** and no memory is allocated.
+//! `[batch, heads, seq, d]` after a `swap_dims`, as attention makes them) as long as each row
+//! is contiguous. When the input's buffer is uniquely owned (nothing else holds it) and its
+//! rows do not overlap, the rotation is written **in place**, in whatever layout the view
+//! has, and no memory is allocated; otherwise the output is a new contiguous tensor.
 //!
 //! **NaN/Inf.** Elementwise: a `NaN` or `±∞` in a row reaches exactly the outputs whose
 //! formula reads it (its own coordinate and its pair partner), as in the reference.
@@ -284,14 +285,17 @@ impl Rows {
 macro_rules! rotate_chunk_fns {
     ($t:ty, $in_place:ident, $copy:ident) => {
         rigor_cpu::with_widest_simd! {
-            /// Rotates rows `first..first + rows` of a contiguous buffer in place.
+            /// Rotates rows `first..first + count` in place, wherever the layout puts them.
             fn $in_place(
-                buf: &mut [$t], first: usize, cos: &[$t], sin: &[$t], rows: &Rows, d: usize,
-                pairing: Layout, sign: $t,
+                buf: &DisjointRows<$t>, first: usize, count: usize, cos: &[$t], sin: &[$t],
+                rows: &Rows, d: usize, pairing: Layout, sign: $t,
             ) {
                 let r = cos.len() / (rows.table_batch * rows.seq);
-                for (j, row) in buf.chunks_exact_mut(d).enumerate() {
-                    let (_, tr) = rows.locate(first + j);
+                for i in first..first + count {
+                    let (off, tr) = rows.locate(i);
+                    // SAFETY: `rows_disjoint` held, so distinct rows are disjoint ranges, and
+                    // each task owns its rows.
+                    let row = unsafe { buf.rows_mut(off, d) };
                     let t = tr * r..(tr + 1) * r;
                     rotate_row_in_place(row, &cos[t.clone()], &sin[t], pairing, sign);
                 }
@@ -318,6 +322,30 @@ macro_rules! rotate_chunk_fns {
 rotate_chunk_fns!(f32, rotate_in_place_f32, rotate_copy_f32);
 rotate_chunk_fns!(f64, rotate_in_place_f64, rotate_copy_f64);
 
+/// Whether distinct rows of the layout occupy disjoint ranges of the buffer (so they may be
+/// written in place from several tasks): sorted by stride, each outer dim of size > 1 must
+/// step past everything the smaller ones span, starting from one row of `d` values. True
+/// for every view Flex makes by reshape, permute, swap or narrow; false for broadcasts
+/// (stride 0) and overlapping windows.
+fn rows_disjoint(rows: &Rows, d: usize) -> bool {
+    let mut dims: Vec<(usize, usize)> = rows
+        .outer
+        .iter()
+        .zip(&rows.strides)
+        .filter(|(n, _)| **n > 1)
+        .map(|(&n, &s)| (s, n))
+        .collect();
+    dims.sort_unstable();
+    let mut span = d;
+    for (stride, n) in dims {
+        if stride < span {
+            return false;
+        }
+        span = stride.saturating_mul(n);
+    }
+    true
+}
+
 fn contiguous(x: &FlexTensor) -> FlexTensor {
     if x.is_contiguous() {
         x.clone()
@@ -335,15 +363,12 @@ macro_rules! rotate_typed {
         );
         let total = $rows.outer.iter().product::<usize>() * $d;
         let mut x = $x;
-        let unique = x.is_contiguous() && x.is_unique();
-        if unique {
-            let (start, end) = x.layout().contiguous_offsets().expect("contiguous");
-            let storage = x.try_storage_mut::<$t>().expect("uniquely owned");
-            let buf = DisjointRows::new(&mut storage[start..end]);
-            for_row_chunks(total, $d, |first, rows| {
-                // SAFETY: each task owns rows first..first + rows.
-                let b = unsafe { buf.rows_mut(first * $d, rows * $d) };
-                $in_place(b, first, cos, sin, &$rows, $d, $pairing, $sign);
+        let disjoint = rows_disjoint(&$rows, $d);
+        if let Some(storage) = x.try_storage_mut::<$t>().filter(|_| disjoint) {
+            // Nothing else holds the buffer: rotate it where it lies (any row layout).
+            let buf = DisjointRows::new(storage);
+            for_row_chunks(total, $d, |first, count| {
+                $in_place(&buf, first, count, cos, sin, &$rows, $d, $pairing, $sign);
             });
             x
         } else {

@@ -232,6 +232,33 @@ fn a_shared_input_is_never_overwritten_and_a_unique_one_gives_the_same_values() 
         .unwrap();
     same(&host(y_shared), &host(reference.clone()), "shared");
     same(&host(y_unique), &host(reference), "in place");
+    // A uniquely owned strided view (as attention makes q: [b, s, h, d] → [b, h, s, d]) is
+    // rotated where it lies; a broadcast view (rows aliasing each other) is not.
+    let bshd = rng.normals(2 * 9 * 3 * 64);
+    let view = tensor4(bshd.clone(), [2, 9, 3, 64], &device).swap_dims(1, 2);
+    let copy = tensor4(host(view.clone()), [2, 3, 9, 64], &device);
+    let got = rope
+        .apply(view, TensorLayout::Bhsd, Role::Key, Positions::Offset(7))
+        .unwrap();
+    let want = rope
+        .apply_reference(copy, TensorLayout::Bhsd, Role::Key, Positions::Offset(7))
+        .unwrap();
+    same(&host(got), &host(want), "unique strided view, in place");
+    let row = tensor4(rng.normals(64), [1, 1, 1, 64], &device);
+    let broadcast = row.clone().expand([2, 3, 5, 64]);
+    let got = rope
+        .apply(
+            broadcast.clone(),
+            TensorLayout::Bhsd,
+            Role::Query,
+            Positions::Offset(0),
+        )
+        .unwrap();
+    let dense = tensor4(host(broadcast), [2, 3, 5, 64], &device);
+    let want = rope
+        .apply_reference(dense, TensorLayout::Bhsd, Role::Query, Positions::Offset(0))
+        .unwrap();
+    same(&host(got), &host(want), "broadcast view");
 }
 
 #[test]
