@@ -27,7 +27,18 @@ fn model_config() -> MaxRetrievalModelConfig {
     }
 }
 
+/// Every `fit` seeds the device's generator: runs in parallel test threads would draw from
+/// each other's streams, so each run holds this lock.
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn device_lock() -> std::sync::MutexGuard<'static, ()> {
+    DEVICE_RNG
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn train(config: TrainConfig, device: &Device) -> Result<TrainOutcome<MaxRetrievalModel>> {
+    let _run = device_lock();
     rng::seed_device(device, config.seed, "init");
     let model = model_config().init(device)?;
     let task = task();
@@ -125,10 +136,101 @@ fn bad_configurations_are_refused() {
         "checkpoint steps without a folder"
     );
     assert!(Trainer::new(TrainConfig::new(10, 0).with_checkpoints("x", vec![11]), &ad).is_err());
+    assert!(matches!(
+        Trainer::new(TrainConfig::new(10, 0).with_loss_read_every(0), &ad),
+        Err(LabError::InvalidConfig { .. })
+    ));
+}
+
+/// A one-parameter model for the loop's bookkeeping tests.
+mod scalar {
+    use burn::module::{Module, Param};
+    use burn::tensor::{Device, Tensor};
+
+    #[derive(Module, Debug)]
+    pub struct Scalar {
+        pub w: Param<Tensor<1>>,
+    }
+
+    pub fn new(device: &Device) -> Scalar {
+        Scalar {
+            w: Param::from_tensor(Tensor::from_floats([2.0], device)),
+        }
+    }
+}
+
+#[test]
+fn losses_read_every_k_steps_are_the_losses_of_every_step() {
+    let _run = device_lock();
+    let device = Device::flex().autodiff();
+    let run = |k: usize| {
+        Trainer::new(
+            TrainConfig::new(11, 0)
+                .with_schedule(LrSchedule::Constant { lr: 0.1 })
+                .with_eval_every(4)
+                .with_loss_read_every(k),
+            &device,
+        )
+        .unwrap()
+        .fit(
+            scalar::new(&device),
+            SgdConfig::new().init(),
+            |m: &scalar::Scalar, _| Ok(m.w.val().powi_scalar(2)),
+        )
+        .unwrap()
+        .history
+    };
+    let every = run(1);
+    assert_eq!(every.loss.len(), 11);
+    // w ← w − 0.1 · 2w: the loss 4 · 0.64^step
+    for (i, l) in every.loss.iter().enumerate() {
+        assert!(
+            (l - 4.0 * 0.64f64.powi(i as i32)).abs() < 1e-5,
+            "step {i}: {l}"
+        );
+    }
+    for k in [3, 5, 16] {
+        assert_eq!(run(k).loss, every.loss, "read every {k}");
+    }
+}
+
+#[test]
+fn a_late_read_still_names_the_first_non_finite_step_and_a_bad_loss_shape_is_an_error() {
+    let _run = device_lock();
+    use burn::tensor::Tensor;
+    let device = Device::flex().autodiff();
+    let trainer = Trainer::new(TrainConfig::new(12, 0).with_loss_read_every(8), &device).unwrap();
+    let err = trainer
+        .fit(
+            scalar::new(&device),
+            SgdConfig::new().init(),
+            |m: &scalar::Scalar, ctx| {
+                let w = m.w.val();
+                Ok(if ctx.step >= 5 {
+                    w.mul_scalar(f32::INFINITY)
+                } else {
+                    w
+                })
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, LabError::NonFiniteLoss { step: 6, .. }),
+        "{err}"
+    );
+    let err = trainer
+        .fit(
+            scalar::new(&device),
+            SgdConfig::new().init(),
+            |m: &scalar::Scalar, _| Ok(Tensor::cat(vec![m.w.val(), m.w.val()], 0)),
+        )
+        .unwrap_err();
+    assert!(matches!(err, LabError::Readback { .. }), "{err}");
 }
 
 #[test]
 fn a_non_finite_loss_stops_training_with_its_step() {
+    let _run = device_lock();
     use burn::module::{Module, Param};
     use burn::tensor::Tensor;
 

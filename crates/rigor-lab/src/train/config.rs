@@ -25,6 +25,20 @@ pub struct TrainConfig {
     pub checkpoint_dir: Option<PathBuf>,
     /// Show an `indicatif` progress bar (hidden when `false`, e.g. in tests).
     pub progress: bool,
+    /// Read the losses back to the host every this many steps (≥ 1), and always before an
+    /// evaluation, a checkpoint and the end of the run. Between reads the losses stay on the
+    /// device, so a step does not wait for the device to finish the previous one. The
+    /// non-finite check runs on each read: the error names the first non-finite step, at most
+    /// `loss_read_every − 1` steps late (those steps' work is discarded with the run).
+    #[serde(default = "default_loss_read_every")]
+    pub loss_read_every: usize,
+}
+
+/// [`TrainConfig::loss_read_every`] when a stored config does not say.
+pub const DEFAULT_LOSS_READ_EVERY: usize = 16;
+
+fn default_loss_read_every() -> usize {
+    DEFAULT_LOSS_READ_EVERY
 }
 
 impl TrainConfig {
@@ -39,6 +53,7 @@ impl TrainConfig {
             checkpoint_steps: Vec::new(),
             checkpoint_dir: None,
             progress: false,
+            loss_read_every: DEFAULT_LOSS_READ_EVERY,
         }
     }
 
@@ -61,6 +76,12 @@ impl TrainConfig {
         self
     }
 
+    /// Reads the losses back every `k` steps (see [`TrainConfig::loss_read_every`]).
+    pub fn with_loss_read_every(mut self, k: usize) -> Self {
+        self.loss_read_every = k;
+        self
+    }
+
     /// Shows or hides the progress bar.
     pub fn with_progress(mut self, progress: bool) -> Self {
         self.progress = progress;
@@ -71,10 +92,17 @@ impl TrainConfig {
     ///
     /// # Errors
     /// [`LabError::InvalidConfig`] for zero steps, an invalid schedule, a checkpoint step
-    /// outside `1..=steps`, or checkpoint steps without a folder.
+    /// outside `1..=steps`, checkpoint steps without a folder, or `loss_read_every = 0`.
     pub fn validate(&self) -> Result<()> {
         if self.steps == 0 {
             return Err(LabError::config("TrainConfig::steps", 0, "must be ≥ 1"));
+        }
+        if self.loss_read_every == 0 {
+            return Err(LabError::config(
+                "TrainConfig::loss_read_every",
+                0,
+                "must be ≥ 1",
+            ));
         }
         self.schedule.validate()?;
         if let Some(&s) = self

@@ -143,7 +143,8 @@ impl Trainer {
     ///
     /// # Errors
     /// Any error the loss closure or the evaluation hook returns (training stops there), [`LabError::NonFiniteLoss`] if the loss becomes
-    /// `NaN`/`∞` (training stops there),
+    /// `NaN`/`∞` (found when the losses are read back, every
+    /// [`TrainConfig::loss_read_every`] steps; the error names the first such step),
     /// [`LabError::Readback`] if the loss cannot be read, checkpoint errors.
     pub fn fit_with_eval<M, L, E>(
         &self,
@@ -165,6 +166,8 @@ impl Trainer {
         let bar = progress_bar(cfg.steps as u64, cfg.progress);
         let mut history = TrainHistory::default();
         let mut checkpoints = Vec::new();
+        // Losses of the steps since the last read, still on the device.
+        let mut pending: Vec<Tensor<1>> = Vec::with_capacity(cfg.loss_read_every.min(cfg.steps));
 
         for step in 0..cfg.steps {
             let lr = cfg.schedule.lr_at(step, cfg.steps);
@@ -175,34 +178,39 @@ impl Trainer {
                 lr,
             };
             let l = loss(&model, &mut ctx)?;
-            let value = l
-                .clone()
-                .try_into_scalar::<f32>()
-                .map_err(|e| LabError::Readback {
-                    what: "loss",
-                    message: format!("{e:?}"),
-                })?;
-            if !value.is_finite() {
+            if l.dims() != [1] {
                 bar.abandon();
-                return Err(LabError::NonFiniteLoss {
-                    step: step + 1,
-                    loss: value,
+                return Err(LabError::Readback {
+                    what: "loss",
+                    message: format!(
+                        "the loss closure returned shape {:?}, expected [1]",
+                        l.dims()
+                    ),
                 });
             }
+            pending.push(l.clone().detach());
             let grads = GradientsParams::from_grads(l.backward(), &model);
             model = optimizer.step(lr, model, grads);
-            history.loss.push(f64::from(value));
             history.lr.push(lr);
 
             let done = step + 1;
-            if cfg.checkpoint_steps.contains(&done)
-                && let Some(dir) = &cfg.checkpoint_dir
-            {
+            let checkpoint_now = cfg.checkpoint_steps.contains(&done);
+            let eval_now = done == cfg.steps || (cfg.eval_every > 0 && done % cfg.eval_every == 0);
+            if checkpoint_now || eval_now || pending.len() >= cfg.loss_read_every {
+                if let Err(e) = read_losses(&mut pending, &mut history.loss) {
+                    bar.abandon();
+                    return Err(e);
+                }
+                if let Some(value) = history.loss.last() {
+                    bar.set_message(format!("loss {value:.4} lr {lr:.2e}"));
+                }
+            }
+            if checkpoint_now && let Some(dir) = &cfg.checkpoint_dir {
                 let path = checkpoint::checkpoint_path(dir, done);
                 checkpoint::save_checkpoint(&model, &path)?;
                 checkpoints.push(path);
             }
-            if done == cfg.steps || (cfg.eval_every > 0 && done % cfg.eval_every == 0) {
+            if eval_now {
                 let metrics = match eval(&model.valid(), done) {
                     Ok(m) => m,
                     Err(e) => {
@@ -218,7 +226,6 @@ impl Trainer {
                     });
                 }
             }
-            bar.set_message(format!("loss {value:.4} lr {lr:.2e}"));
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -229,6 +236,30 @@ impl Trainer {
             checkpoints,
         })
     }
+}
+
+/// Reads the pending losses back in one transfer and appends them to `history`, stopping
+/// at the first non-finite one ([`LabError::NonFiniteLoss`] with its 1-based step).
+fn read_losses(pending: &mut Vec<Tensor<1>>, history: &mut Vec<f64>) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<f32> = Tensor::cat(std::mem::take(pending), 0)
+        .try_into_vec_as::<f32>()
+        .map_err(|e| LabError::Readback {
+            what: "loss",
+            message: format!("{e:?}"),
+        })?;
+    for value in values {
+        if !value.is_finite() {
+            return Err(LabError::NonFiniteLoss {
+                step: history.len() + 1,
+                loss: value,
+            });
+        }
+        history.push(f64::from(value));
+    }
+    Ok(())
 }
 
 fn render_metrics(metrics: &Metrics) -> String {
