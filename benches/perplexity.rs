@@ -3,7 +3,10 @@
 //!
 //! - `rigor_accumulator`: `PerplexityAccumulator::update_flat`, end to end (target check,
 //!   the fused per-token pass, one read-back of 5 floats per token, f64 pooling, ECE bins);
-//! - `rigor_token_stats`: the device pass alone (NLL, correctness, confidence, entropy, Brier);
+//! - `rigor_token_stats`: the device pass alone (NLL, correctness, confidence, entropy, Brier),
+//!   the fused kernel on Flex;
+//! - `rigor_token_stats_reference`: the same statistics in composed ops (what rigor ran before
+//!   the kernel, and what every other backend runs);
 //! - `composed_reference`: `log_softmax` + `gather` + `sum` + read-back of one scalar — the
 //!   ops of burn-train's `PerplexityMetric::update` (no pad token);
 //! - `burn_train_metric`: burn-train's `PerplexityMetric::update` itself (burn's `train`
@@ -24,7 +27,7 @@ use std::time::Duration;
 
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rigor::perplexity::{EvalConfig, token_nll_reference, token_stats};
+use rigor::perplexity::{EvalConfig, token_nll_reference, token_stats, token_stats_reference};
 
 struct Counting;
 
@@ -77,6 +80,15 @@ fn ops() -> Vec<(&'static str, Op)> {
             "rigor_token_stats",
             Box::new(|l, t| {
                 let s: Vec<f32> = token_stats(l, t).try_into_vec_as::<f32>().expect("read");
+                f64::from(s[0])
+            }),
+        ),
+        (
+            "rigor_token_stats_reference",
+            Box::new(|l, t| {
+                let s: Vec<f32> = token_stats_reference(l, t)
+                    .try_into_vec_as::<f32>()
+                    .expect("read");
                 f64::from(s[0])
             }),
         ),

@@ -3,7 +3,9 @@
 //! `--features ndarray`), side by side with Burn's own fused softmax and each op's composed
 //! reference (`*_reference`, what rigor ran before its fused kernels). On Flex the rigor ops
 //! run the fused kernels of `rigor_softmax::kernel`; `…/backward` times forward + backward
-//! of `sum(w ⊙ c)` on an autodiff device.
+//! of `sum(w ⊙ c)` on an autodiff device. In the Flex group, candle-nn's CPU
+//! `softmax_last_dim` and a plain copy of the same bytes (the memory floor) run on the same
+//! values; `benches/peers/jax_peer.py` times the same shapes in JAX.
 //!
 //! ```text
 //! cargo bench --bench softmax --features ndarray
@@ -94,6 +96,23 @@ fn bench(c: &mut Criterion) {
                         device.sync().expect("sync");
                         y
                     })
+                });
+            }
+            if backend == "flex" {
+                // Peers on the same values: candle-nn's CPU softmax, and a plain copy of the
+                // bytes (the memory floor of any op that writes a new [size, size] tensor).
+                let host: Vec<f32> = x.clone().try_into_vec_as::<f32>().expect("read");
+                let xc = candle_core::Tensor::from_vec(
+                    host.clone(),
+                    (size, size),
+                    &candle_core::Device::Cpu,
+                )
+                .expect("candle tensor");
+                group.bench_function(BenchmarkId::new("candle_softmax_last_dim", size), |b| {
+                    b.iter(|| candle_nn::ops::softmax_last_dim(&xc).expect("softmax"))
+                });
+                group.bench_function(BenchmarkId::new("memory_floor_copy", size), |b| {
+                    b.iter(|| host.clone())
                 });
             }
         }
