@@ -1,7 +1,8 @@
 //! Attention claims: the KV cache reproduces the full causal forward, the causal mask hides the
 //! future, padded keys are ignored, fully masked rows stay finite, and swapping the normalizer
-//! changes the weights but not the parameters. Every test runs on every compiled device
-//! (flex, ndarray, wgpu).
+//! changes the weights but not the parameters, and softmax attention (with and without RoPE,
+//! masks, the KV cache) equals an independent `f64` computation on the host from the module's
+//! own weights. Every test runs on every compiled device (flex, ndarray, wgpu).
 //!
 //! Tolerances: the cached and full paths compute the same rows with the same ops but
 //! different tensor shapes (reduction lengths, concatenations), so they agree to f32
@@ -364,5 +365,168 @@ fn set_readout_encode_once_readout_with_any_normalizer_equals_forward() {
             model.readout(&bad, &Normalizer::softmax()),
             Err(NnError::ShapeMismatch { .. })
         ));
+    });
+}
+
+/// Multi-head softmax attention computed on the host in `f64` from the module's weights:
+/// $Q = xW_q + b_q$ (likewise K, V), per head $\operatorname{softmax}(QK^\top s + M)V$ with
+/// $M$ the causal / padding mask (`−∞`), heads concatenated, then $W_o$. Half-split RoPE
+/// ($\theta = 10^4$) on the per-head queries and keys when `rope`. A fully masked row is 0.
+fn host_attention(
+    m: &MultiHeadAttention,
+    x: &[f32],
+    [b, s, d]: [usize; 3],
+    causal: bool,
+    pad: Option<&[Vec<bool>]>,
+    rope: bool,
+) -> Vec<f64> {
+    let lin = |l: &burn::nn::Linear| {
+        let w: Vec<f64> = host(l.weight.val()).iter().map(|&v| f64::from(v)).collect();
+        let bias: Vec<f64> = match &l.bias {
+            Some(p) => host(p.val()).iter().map(|&v| f64::from(v)).collect(),
+            None => vec![0.0; d],
+        };
+        (w, bias)
+    };
+    // burn's Linear weight is [d_in, d_out]: y_j = Σ_i x_i W[i, j] + b_j
+    let project = |(w, bias): &(Vec<f64>, Vec<f64>), rows: &[f64]| -> Vec<f64> {
+        let n = rows.len() / d;
+        let mut out = vec![0.0; n * d];
+        for r in 0..n {
+            for j in 0..d {
+                out[r * d + j] =
+                    bias[j] + (0..d).map(|i| rows[r * d + i] * w[i * d + j]).sum::<f64>();
+            }
+        }
+        out
+    };
+    let x: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    let (q, k, v) = (
+        project(&lin(&m.query), &x),
+        project(&lin(&m.key), &x),
+        project(&lin(&m.value), &x),
+    );
+    let h = m.n_heads();
+    let hd = d / h;
+    let scale = m.scale();
+    let rotate = |vec: &mut [f64], t: usize| {
+        let n = hd / 2;
+        for kk in 0..n {
+            let angle = t as f64 * 10_000f64.powf(-2.0 * kk as f64 / hd as f64);
+            let (sn, cs) = angle.sin_cos();
+            let (a, bb) = (vec[kk], vec[kk + n]);
+            vec[kk] = a * cs - bb * sn;
+            vec[kk + n] = bb * cs + a * sn;
+        }
+    };
+    let mut heads_out = vec![0.0; b * s * d];
+    for bi in 0..b {
+        for hi in 0..h {
+            let head = |m: &[f64], t: usize| -> Vec<f64> {
+                m[(bi * s + t) * d + hi * hd..(bi * s + t) * d + (hi + 1) * hd].to_vec()
+            };
+            for tq in 0..s {
+                let mut qv = head(&q, tq);
+                if rope {
+                    rotate(&mut qv, tq);
+                }
+                let mut logits = Vec::with_capacity(s);
+                for tk in 0..s {
+                    let masked = (causal && tk > tq) || pad.is_some_and(|p| p[bi][tk]);
+                    if masked {
+                        logits.push(f64::NEG_INFINITY);
+                        continue;
+                    }
+                    let mut kv = head(&k, tk);
+                    if rope {
+                        rotate(&mut kv, tk);
+                    }
+                    logits.push(scale * qv.iter().zip(&kv).map(|(a, c)| a * c).sum::<f64>());
+                }
+                let mx = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                if mx == f64::NEG_INFINITY {
+                    continue; // fully masked: zero weights, zero output
+                }
+                let e: Vec<f64> = logits.iter().map(|&l| (l - mx).exp()).collect();
+                let z: f64 = e.iter().sum();
+                for (tk, &w) in e.iter().enumerate() {
+                    let vv = head(&v, tk);
+                    for c in 0..hd {
+                        heads_out[(bi * s + tq) * d + hi * hd + c] += w / z * vv[c];
+                    }
+                }
+            }
+        }
+    }
+    project(&lin(&m.output), &heads_out)
+}
+
+#[test]
+fn softmax_attention_equals_an_independent_host_computation() {
+    for_each_device(|device| {
+        for (b, s, d, h) in [(2, 5, 8, 2), (1, 7, 12, 3), (3, 4, 16, 1)] {
+            for rope in [false, true] {
+                let m = MultiHeadAttentionConfig::new(d, h)
+                    .with_rope(rope.then(|| RopeConfig::new(d / h)))
+                    .init(device)
+                    .unwrap();
+                let x = input3(b, s, d, 11, device);
+                let xs = host(x.clone());
+                let pad: Vec<Vec<bool>> = (0..b)
+                    .map(|bi| (0..s).map(|t| bi == 1 && t >= s - 2).collect())
+                    .collect();
+                let cases = [
+                    ("none", AttentionMask::none(), false, None),
+                    ("causal", AttentionMask::causal(), true, None),
+                    (
+                        "causal + padding",
+                        AttentionMask::causal().with_key_padding(padding(&pad, device)),
+                        true,
+                        Some(pad.as_slice()),
+                    ),
+                ];
+                for (name, mask, causal, p) in cases {
+                    let got = host(m.forward(x.clone(), &mask).unwrap());
+                    let want = host_attention(&m, &xs, [b, s, d], causal, p, rope);
+                    let want: Vec<f32> = want.iter().map(|&v| v as f32).collect();
+                    assert_close(
+                        &got,
+                        &want,
+                        TOL,
+                        &format!("[{b},{s},{d}] h={h} rope={rope} {name}"),
+                    );
+                }
+                // The KV cache, fed in two chunks, against the host's full causal result.
+                let mut cache = KvCache::new();
+                let first = s / 2;
+                let mut parts = vec![
+                    m.forward_cached(
+                        x.clone().narrow(1, 0, first),
+                        &mut cache,
+                        &AttentionMask::causal(),
+                    )
+                    .unwrap(),
+                ];
+                parts.push(
+                    m.forward_cached(
+                        x.clone().narrow(1, first, s - first),
+                        &mut cache,
+                        &AttentionMask::causal(),
+                    )
+                    .unwrap(),
+                );
+                let got = host(Tensor::cat(parts, 1));
+                let want: Vec<f32> = host_attention(&m, &xs, [b, s, d], true, None, rope)
+                    .iter()
+                    .map(|&v| v as f32)
+                    .collect();
+                assert_close(
+                    &got,
+                    &want,
+                    TOL,
+                    &format!("[{b},{s},{d}] h={h} rope={rope} KV cache"),
+                );
+            }
+        }
     });
 }
