@@ -442,8 +442,47 @@ fn empty_tensors_and_wrong_head_dims() {
         Err(RopeError::ShapeMismatch { .. })
     ));
     assert!(matches!(
-        rope.apply_qk(wrong, ok, TensorLayout::Bhsd, Positions::Offset(0)),
+        rope.apply_qk(
+            wrong.clone(),
+            ok.clone(),
+            TensorLayout::Bhsd,
+            Positions::Offset(0)
+        ),
         Err(RopeError::ShapeMismatch { .. })
+    ));
+    // The public references refuse the same inputs.
+    assert!(matches!(
+        rope.apply_reference(
+            wrong.clone(),
+            TensorLayout::Bhsd,
+            Role::Query,
+            Positions::Offset(0)
+        ),
+        Err(RopeError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        rope.apply_qk_reference(ok.clone(), wrong, TensorLayout::Bhsd, Positions::Offset(0)),
+        Err(RopeError::ShapeMismatch { .. })
+    ));
+    let other_seq = Tensor::<4>::zeros([1, 2, 4, 8], &device);
+    assert!(matches!(
+        rope.apply_qk_reference(
+            ok.clone(),
+            other_seq,
+            TensorLayout::Bhsd,
+            Positions::Offset(0)
+        ),
+        Err(RopeError::ShapeMismatch { .. })
+    ));
+    let bad_ids = PositionIds::new(vec![0, 1], 1, 2).unwrap();
+    assert!(matches!(
+        rope.apply(
+            ok,
+            TensorLayout::Bhsd,
+            Role::Query,
+            Positions::Ids(&bad_ids)
+        ),
+        Err(RopeError::PositionIdsShape { .. })
     ));
 }
 
