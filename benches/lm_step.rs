@@ -1,8 +1,12 @@
 //! One training step of rigor-nn's decoder LM at issue 12's shape — d = 256, 4 layers,
 //! 4 heads, RoPE, byte vocabulary (256), batch 16 × sequence 256 (257 tokens per row for the
 //! shifted targets), d_ff = 4d, LayerNorm, no dropout — forward, backward and an AdamW
-//! update, on `Device::flex().autodiff()`. `benches/peers/torch_lm_step.py` builds the same
-//! model in PyTorch eager and times the same step.
+//! update, on `Device::flex().autodiff()`, with each attention implementation
+//! ([`AttentionKernel`](rigor::nn::AttentionKernel): rigor's composed path, which `Auto`
+//! picks on autodiff devices, and Burn's attention op, which Burn 0.22's autodiff backend
+//! composes from primitive ops). `lm_forward/flex` times the inference forward (logits of the
+//! same batch, plain Flex) with both. `benches/peers/torch_lm_step.py` builds the same model in
+//! PyTorch eager and times the same step.
 //!
 //! ```text
 //! cargo bench --bench lm_step
@@ -15,7 +19,7 @@ use std::time::Duration;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
-use rigor::nn::{DecoderLmConfig, PositionalEncoding};
+use rigor::nn::{AttentionKernel, DecoderLm, DecoderLmConfig, PositionalEncoding};
 use rigor::rope::RopeConfig;
 
 const BATCH: usize = 16;
@@ -25,37 +29,82 @@ const HEADS: usize = 4;
 const LAYERS: usize = 4;
 const VOCAB: usize = 256;
 
-fn bench(c: &mut Criterion) {
-    let device = Device::flex().autodiff();
-    device.seed(0);
-    let model = DecoderLmConfig::new(VOCAB, D, HEADS, LAYERS)
+fn model(device: &Device) -> DecoderLm {
+    DecoderLmConfig::new(VOCAB, D, HEADS, LAYERS)
         .with_d_ff(Some(4 * D))
         .with_max_seq_len(SEQ + 1)
         .with_positional(PositionalEncoding::Rope(RopeConfig::new(D / HEADS)))
-        .init(&device)
-        .expect("valid model");
+        .init(device)
+        .expect("valid model")
+}
+
+fn tokens(device: &Device) -> Tensor<2, Int> {
     let tokens: Vec<i64> = (0..BATCH * (SEQ + 1))
         .map(|i| ((i * 2_654_435_761) % VOCAB) as i64)
         .collect();
-    let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens, [BATCH, SEQ + 1]), &device);
-    let mut optimizer: ModuleOptimizer = AdamWConfig::new().init();
-    let state = RefCell::new(Some(model));
+    Tensor::<2, Int>::from_data(TensorData::new(tokens, [BATCH, SEQ + 1]), device)
+}
 
+fn bench(c: &mut Criterion) {
+    let device = Device::flex().autodiff();
+    device.seed(0);
+    let tokens_ad = tokens(&device);
     let mut group = c.benchmark_group("lm_step/flex");
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(3))
         .measurement_time(Duration::from_secs(20));
-    group.bench_function("decoder_d256_l4_h4_b16_s256_adamw", |b| {
-        b.iter(|| {
-            let model = state.borrow_mut().take().expect("model");
-            let loss = model.next_token_loss(tokens.clone(), None).expect("loss");
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            let model = optimizer.step(1e-3, model, grads);
-            device.sync().expect("sync");
-            *state.borrow_mut() = Some(model);
-        })
-    });
+    for (name, kernel) in [
+        ("decoder_d256_l4_h4_b16_s256_adamw", AttentionKernel::Auto),
+        (
+            "decoder_d256_l4_h4_b16_s256_adamw_burn_attention",
+            AttentionKernel::Burn,
+        ),
+    ] {
+        let mut optimizer: ModuleOptimizer = AdamWConfig::new().init();
+        let state = RefCell::new(Some(model(&device).with_attention_kernel(kernel)));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let model = state.borrow_mut().take().expect("model");
+                let loss = model
+                    .next_token_loss(tokens_ad.clone(), None)
+                    .expect("loss");
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                let model = optimizer.step(1e-3, model, grads);
+                device.sync().expect("sync");
+                *state.borrow_mut() = Some(model);
+            })
+        });
+    }
+    group.finish();
+
+    let device = Device::flex();
+    device.seed(0);
+    let inputs = tokens(&device).narrow(1, 0, SEQ);
+    let mut group = c.benchmark_group("lm_forward/flex");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8));
+    for (name, kernel) in [
+        (
+            "decoder_d256_l4_h4_b16_s256_burn_attention",
+            AttentionKernel::Auto,
+        ),
+        (
+            "decoder_d256_l4_h4_b16_s256_composed",
+            AttentionKernel::Composed,
+        ),
+    ] {
+        let model = model(&device).with_attention_kernel(kernel);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let logits = model.forward(inputs.clone(), None).expect("logits");
+                device.sync().expect("sync");
+                logits
+            })
+        });
+    }
     group.finish();
 }
 

@@ -78,8 +78,8 @@ pub mod loss;
 pub mod model;
 
 pub use attention::{
-    AttentionMask, AttentionOutput, KvCache, MultiHeadAttention, MultiHeadAttentionConfig,
-    causal_mask, mask_logits,
+    AttentionKernel, AttentionMask, AttentionOutput, KvCache, MultiHeadAttention,
+    MultiHeadAttentionConfig, causal_mask, mask_logits,
 };
 pub use block::{Mlp, MlpConfig, Norm, NormKind, TransformerBlock, TransformerBlockConfig};
 pub use error::{NnError, Result};

@@ -2,7 +2,10 @@
 //! future, padded keys are ignored, fully masked rows stay finite, and swapping the normalizer
 //! changes the weights but not the parameters, and softmax attention (with and without RoPE,
 //! masks, the KV cache) equals an independent `f64` computation on the host from the module's
-//! own weights. Every test runs on every compiled device (flex, ndarray, wgpu).
+//! own weights — through Burn's attention op and through rigor's composed path
+//! ([`AttentionKernel`]), which also agree with each other in values and gradients, for long
+//! sequences (burn-flex's flash path), temperatures and fully masked rows. Every test runs on
+//! every compiled device (flex, ndarray, wgpu).
 //!
 //! Tolerances: the cached and full paths compute the same rows with the same ops but
 //! different tensor shapes (reduction lengths, concatenations), so they agree to f32
@@ -19,6 +22,12 @@ use rigor_softmax::Normalizer;
 use rigor_testkit::for_each_device;
 
 const TOL: f32 = 1e-4;
+
+const KERNELS: [AttentionKernel; 3] = [
+    AttentionKernel::Auto,
+    AttentionKernel::Burn,
+    AttentionKernel::Composed,
+];
 
 fn normalizers() -> Vec<Normalizer> {
     vec![
@@ -486,15 +495,18 @@ fn softmax_attention_equals_an_independent_host_computation() {
                     ),
                 ];
                 for (name, mask, causal, p) in cases {
-                    let got = host(m.forward(x.clone(), &mask).unwrap());
                     let want = host_attention(&m, &xs, [b, s, d], causal, p, rope);
                     let want: Vec<f32> = want.iter().map(|&v| v as f32).collect();
-                    assert_close(
-                        &got,
-                        &want,
-                        TOL,
-                        &format!("[{b},{s},{d}] h={h} rope={rope} {name}"),
-                    );
+                    for kernel in KERNELS {
+                        let m = m.clone().with_kernel(kernel);
+                        let got = host(m.forward(x.clone(), &mask).unwrap());
+                        assert_close(
+                            &got,
+                            &want,
+                            TOL,
+                            &format!("[{b},{s},{d}] h={h} rope={rope} {name} {kernel:?}"),
+                        );
+                    }
                 }
                 // The KV cache, fed in two chunks, against the host's full causal result.
                 let mut cache = KvCache::new();
@@ -527,6 +539,144 @@ fn softmax_attention_equals_an_independent_host_computation() {
                     &format!("[{b},{s},{d}] h={h} rope={rope} KV cache"),
                 );
             }
+        }
+    });
+}
+
+/// Values and gradients (input, W_Q, W_V) of one attention call under `kernel`.
+fn run_kernel(
+    m: &MultiHeadAttention,
+    kernel: AttentionKernel,
+    x: &Tensor<3>,
+    mask: &AttentionMask,
+) -> [Vec<f32>; 4] {
+    let m = m.clone().with_kernel(kernel);
+    let x = x.clone().require_grad();
+    let out = m.forward(x.clone(), mask).unwrap();
+    // A fixed, non-uniform cotangent so that every output entry matters.
+    let weights = out.clone().detach().sin().add_scalar(1.5);
+    let grads = (out.clone() * weights).sum().backward();
+    [
+        host(out),
+        host(x.grad(&grads).expect("input gradient")),
+        host(m.query.weight.val().grad(&grads).expect("W_Q gradient")),
+        host(m.value.weight.val().grad(&grads).expect("W_V gradient")),
+    ]
+}
+
+#[test]
+fn burn_and_composed_kernels_agree_in_values_and_gradients() {
+    rigor_testkit::for_each_autodiff_device(|device| {
+        for (theta, rope) in [(1.0, true), (2.0, false), (0.5, true)] {
+            let normalizer = Normalizer::softmax_with_temperature(theta).unwrap();
+            let m = mha(rope, normalizer, device);
+            let x = input3(3, 6, 8, 21, device);
+            // batch row 2 fully padded; row 1's last two keys padded.
+            let pad = padding(
+                &[
+                    vec![false; 6],
+                    vec![false, false, false, false, true, true],
+                    vec![true; 6],
+                ],
+                device,
+            );
+            let masks = [
+                ("none", AttentionMask::none()),
+                ("causal", AttentionMask::causal()),
+                (
+                    "padding",
+                    AttentionMask::none().with_key_padding(pad.clone()),
+                ),
+                (
+                    "causal + padding",
+                    AttentionMask::causal().with_key_padding(pad),
+                ),
+            ];
+            for (name, mask) in masks {
+                let burn = run_kernel(&m, AttentionKernel::Burn, &x, &mask);
+                let composed = run_kernel(&m, AttentionKernel::Composed, &x, &mask);
+                for (what, (a, c)) in ["output", "dx", "dW_Q", "dW_V"]
+                    .iter()
+                    .zip(burn.iter().zip(&composed))
+                {
+                    assert!(a.iter().all(|v| v.is_finite()), "θ={theta} {name} {what}");
+                    assert_close(a, c, TOL, &format!("θ={theta} rope={rope} {name} {what}"));
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn long_sequences_through_burns_flash_path_equal_the_composed_path() {
+    // 520² keys·queries > burn-flex's 256 Ki-entry budget for its naive kernel, so Flex runs
+    // its tiled (flash) kernel; a KV cache makes s_q ≠ s_k.
+    for_each_device(|device| {
+        let m = MultiHeadAttentionConfig::new(8, 1)
+            .with_rope(Some(RopeConfig::new(8)))
+            .init(device)
+            .unwrap();
+        let s = 520;
+        let x = input3(1, s, 8, 3, device);
+        let pad: Vec<bool> = (0..s).map(|t| t % 97 == 5).collect();
+        let mask = AttentionMask::causal().with_key_padding(padding(&[pad], device));
+        let burn = m.clone().with_kernel(AttentionKernel::Burn);
+        let composed = m.clone().with_kernel(AttentionKernel::Composed);
+        let a = host(burn.forward(x.clone(), &mask).unwrap());
+        let c = host(composed.forward(x.clone(), &mask).unwrap());
+        assert_close(&a, &c, TOL, "self-attention, s = 520");
+        let (mut ca, mut cc) = (KvCache::new(), KvCache::new());
+        for (start, len) in [(0, 300), (300, s - 300)] {
+            let chunk = x.clone().narrow(1, start, len);
+            let a = host(
+                burn.forward_cached(chunk.clone(), &mut ca, &AttentionMask::causal())
+                    .unwrap(),
+            );
+            let c = host(
+                composed
+                    .forward_cached(chunk, &mut cc, &AttentionMask::causal())
+                    .unwrap(),
+            );
+            assert_close(&a, &c, TOL, &format!("KV cache chunk at {start}"));
+        }
+    });
+}
+
+#[test]
+fn burn_kernel_keeps_fully_masked_rows_finite_and_a_nan_reaches_the_block_output() {
+    for_each_device(|device| {
+        let m = mha(true, Normalizer::softmax(), device).with_kernel(AttentionKernel::Burn);
+        let pad = padding(&[vec![true, false, false], vec![true, true, true]], device);
+        let mask = AttentionMask::causal().with_key_padding(pad);
+        let out = host(m.forward(input3(2, 3, 8, 5, device), &mask).unwrap());
+        assert!(
+            out.iter().all(|v| v.is_finite()),
+            "fully masked rows finite"
+        );
+        // Row 1 sees no key: its output is the output projection's bias.
+        let bias = host(m.output.bias.as_ref().unwrap().val());
+        for t in 0..3 {
+            assert_close(
+                &out[(3 + t) * 8..(4 + t) * 8],
+                &bias,
+                1e-6,
+                "all-padded row",
+            );
+        }
+        // A NaN token: whatever the attention kernel does with it, the block's residual
+        // stream carries it to that token's output.
+        for kernel in KERNELS {
+            let block = TransformerBlockConfig::new(8, 2).init(device).unwrap();
+            let mut block = block;
+            block.attention.set_kernel(kernel);
+            let mut data = host(input3(1, 3, 8, 6, device));
+            data[8] = f32::NAN; // token 1, feature 0
+            let x = Tensor::<3>::from_data(burn::tensor::TensorData::new(data, [1, 3, 8]), device);
+            let y = host(block.forward(x, &AttentionMask::causal()).unwrap());
+            assert!(
+                y[8..16].iter().any(|v| v.is_nan()),
+                "{kernel:?}: NaN reaches token 1"
+            );
         }
     });
 }

@@ -5,7 +5,7 @@
 //! are all masked gets an all-zero weight row (rigor-softmax's convention), so its attention
 //! output is the output projection's bias — finite, never `NaN`.
 
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Int, Tensor};
 
 use crate::error::{NnError, Result};
 
@@ -53,12 +53,12 @@ impl AttentionMask {
 }
 
 /// `[s_q, s_k]`, `true` where query $i$ must **not** see key $j$: $j > i + (s_k - s_q)$.
+///
+/// Built on the device from two `arange`s (Burn's [`Tensor::tril_mask`] with offset
+/// $s_k - s_q$); nothing is assembled on the host.
 pub fn causal_mask(s_q: usize, s_k: usize, device: &Device) -> Tensor<2, Bool> {
     let shift = s_k as i64 - s_q as i64;
-    let data: Vec<bool> = (0..s_q as i64)
-        .flat_map(|i| (0..s_k as i64).map(move |j| j > i + shift))
-        .collect();
-    Tensor::from_data(TensorData::new(data, [s_q, s_k]), device)
+    Tensor::<2, Bool>::tril_mask([s_q, s_k], shift, device)
 }
 
 /// Sets masked entries of `logits` (`[batch, heads, s_q, s_k]`) to $-\infty$.
@@ -102,10 +102,7 @@ pub fn mask_logits(
     })
 }
 
-/// An all-`false` `[batch, len]` padding mask.
+/// An all-`false` `[batch, len]` padding mask, made on the device.
 pub(crate) fn no_padding(batch: usize, len: usize, device: &Device) -> Tensor<2, Bool> {
-    Tensor::from_data(
-        TensorData::new(vec![false; batch * len], [batch, len]),
-        device,
-    )
+    Tensor::<2, Int>::zeros([batch, len], device).bool()
 }

@@ -13,6 +13,13 @@
 //! trained model ([`MultiHeadAttention::set_normalizer`]) without touching the weights, which
 //! is how the paper applies adaptive temperature at inference only.
 //!
+//! With a (tempered) softmax the product goes through Burn's own attention op
+//! ([`burn::tensor::module::attention`]: burn-flex's fused naive / flash kernel, CubeCL's
+//! flash attention) whenever that is the same computation — see [`AttentionKernel`]. Every
+//! other normalizer, and every call that returns the weights, runs the composed path
+//! $\mathcal N(s\,QK^\top)V$ with rigor-softmax's kernels. Masks are built on the device
+//! (no host buffer per call).
+//!
 //! - [`mask`] — causal and key-padding masks.
 //! - [`cache`] — the KV cache for incremental decoding.
 
@@ -22,6 +29,8 @@ pub mod mask;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Tensor};
 use rigor_rope::{Positions, Role, Rope, RopeConfig, TensorLayout};
 use rigor_softmax::Normalizer;
@@ -127,8 +136,38 @@ impl MultiHeadAttentionConfig {
             n_heads: self.n_heads,
             head_dim,
             scale: self.scale.unwrap_or_else(|| 1.0 / (head_dim as f64).sqrt()),
+            kernel: AttentionKernel::default(),
         })
     }
+}
+
+/// Which implementation computes $\mathcal N(s\,QK^\top)V$.
+///
+/// Both give the same result up to float rounding (tested in `tests/attention.rs` against each
+/// other and against an f64 host computation); fully masked query rows give a zero context
+/// row either way.
+///
+/// NaN: a NaN in a query or key makes the composed path's context rows NaN. Burn's kernels
+/// differ by backend — burn-flex skips NaN scores when it takes a row maximum, so a query
+/// whose scores are **all** NaN gets a zero context row there instead. Inside a
+/// [`TransformerBlock`](crate::TransformerBlock) the residual stream still carries the NaN to
+/// the output; use [`AttentionKernel::Composed`] where a NaN must reach the attention output
+/// itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AttentionKernel {
+    /// Burn's attention op ([`burn::tensor::module::attention`]) when it computes the same
+    /// thing: the normalizer is a softmax with temperature θ ≥ 1 (scale $s/θ$), the weights are
+    /// not asked for, dropout is inactive, and the device is not an autodiff device — Burn
+    /// 0.22's autodiff backend has no attention backward of its own and falls back to
+    /// composed ops, which is slower than rigor's path with its fused softmax backward
+    /// (`benches/lm_step.rs`, `docs/performance.md`). The composed path otherwise.
+    #[default]
+    Auto,
+    /// Burn's attention op whenever the normalizer and call allow it, autodiff devices
+    /// included.
+    Burn,
+    /// Always the composed path: $QK^\top$, scale, mask, rigor's normalizer kernel, $\cdot V$.
+    Composed,
 }
 
 /// Multi-head attention (Vaswani et al., 2017) with a [`Normalizer`] chosen at run time and an
@@ -156,6 +195,8 @@ pub struct MultiHeadAttention {
     n_heads: usize,
     head_dim: usize,
     scale: f64,
+    #[module(skip)]
+    kernel: AttentionKernel,
 }
 
 /// What an attention call returns.
@@ -185,6 +226,22 @@ impl MultiHeadAttention {
     /// Builder form of [`set_normalizer`](Self::set_normalizer).
     pub fn with_normalizer(mut self, normalizer: Normalizer) -> Self {
         self.normalizer = normalizer;
+        self
+    }
+
+    /// Which implementation computes the attention product (see [`AttentionKernel`]).
+    pub fn kernel(&self) -> AttentionKernel {
+        self.kernel
+    }
+
+    /// Chooses the implementation of the attention product; results agree up to rounding.
+    pub fn set_kernel(&mut self, kernel: AttentionKernel) {
+        self.kernel = kernel;
+    }
+
+    /// Builder form of [`set_kernel`](Self::set_kernel).
+    pub fn with_kernel(mut self, kernel: AttentionKernel) -> Self {
+        self.kernel = kernel;
         self
     }
 
@@ -315,6 +372,26 @@ impl MultiHeadAttention {
             .swap_dims(1, 2)
     }
 
+    /// The scale to hand Burn's attention op, when this call may go through it: a softmax
+    /// normalizer with temperature θ is softmax at scale $s/θ$.
+    fn burn_attention_scale(&self, want_weights: bool, q: &Tensor<4>) -> Option<f64> {
+        let Normalizer::Softmax { temperature } = &self.normalizer else {
+            return None;
+        };
+        let autodiff = q.device().is_autodiff();
+        let allowed = match self.kernel {
+            AttentionKernel::Composed => false,
+            AttentionKernel::Burn => true,
+            AttentionKernel::Auto => !autodiff,
+        };
+        let dropout_inactive =
+            self.dropout.prob == 0.0 || !autodiff || !self.dropout.training.is_enabled();
+        // θ < 1 would raise the logits before the maximum is subtracted (rigor's softmax
+        // subtracts it first), so only θ ≥ 1 is the same computation for huge logits.
+        let theta = temperature.theta();
+        (allowed && !want_weights && dropout_inactive && theta >= 1.0).then(|| self.scale / theta)
+    }
+
     pub(crate) fn run(
         &self,
         query: Tensor<3>,
@@ -368,6 +445,23 @@ impl MultiHeadAttention {
             Some(c) => c.append(k, v, padding)?,
             None => (k, v, padding),
         };
+        if let Some(scale) = self.burn_attention_scale(want_weights, &q) {
+            let h = self.n_heads;
+            let s_k = k.dims()[2];
+            let key_mask = padding.map(|p| p.reshape([b, 1, 1, s_k]).expand([b, h, s_q, s_k]));
+            let options = AttentionModuleOptions {
+                scale: Some(scale),
+                softcap: None,
+                is_causal: mask.causal,
+            };
+            let context = attention(q, k, v, key_mask, None, options);
+            let context = context.swap_dims(1, 2).reshape([b, s_q, self.d_model()]);
+            return Ok(AttentionOutput {
+                output: self.output.forward(context),
+                weights: None,
+                scores: None,
+            });
+        }
         let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(self.scale);
         let scores = mask_logits(scores, mask.causal, padding)?;
         let weights = self.normalizer.apply(scores.clone(), -1)?;

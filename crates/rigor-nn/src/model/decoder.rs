@@ -15,7 +15,7 @@ use rigor_rope::RopeConfig;
 use rigor_softmax::Normalizer;
 use serde::{Deserialize, Serialize};
 
-use crate::attention::{AttentionMask, KvCache};
+use crate::attention::{AttentionKernel, AttentionMask, KvCache};
 use crate::block::{Norm, NormKind, TransformerBlock, TransformerBlockConfig};
 use crate::error::{NnError, Result as NnResult, nonzero, positive, probability};
 use crate::loss::cross_entropy;
@@ -251,6 +251,20 @@ impl DecoderLm {
     /// Builder form of [`set_normalizer`](Self::set_normalizer).
     pub fn with_normalizer(mut self, normalizer: Normalizer) -> Self {
         self.set_normalizer(normalizer);
+        self
+    }
+
+    /// Sets the attention implementation of every block (see [`AttentionKernel`]); results
+    /// agree up to rounding.
+    pub fn set_attention_kernel(&mut self, kernel: AttentionKernel) {
+        for b in &mut self.blocks {
+            b.attention.set_kernel(kernel);
+        }
+    }
+
+    /// Builder form of [`set_attention_kernel`](Self::set_attention_kernel).
+    pub fn with_attention_kernel(mut self, kernel: AttentionKernel) -> Self {
+        self.set_attention_kernel(kernel);
         self
     }
 
