@@ -31,10 +31,13 @@
 //! ## Conventions
 //!
 //! - Configs are plain structs with documented defaults; `build()` validates them
-//!   (`Result<_, OptimError>`), `init()` also wraps the optimizer in [`SkipNonFinite`] and
-//!   returns a `ModuleOptimizer`. Invalid hyper-parameters are errors, never panics.
+//!   (`Result<_, OptimError>`), `init()` also wraps the optimizer in
+//!   [`SkipNonFiniteOnDevice`] and returns a `ModuleOptimizer`. Invalid hyper-parameters are
+//!   errors, never panics.
 //! - A parameter whose gradient contains `NaN`/`±∞` is **skipped and counted** (weights and
-//!   state unchanged) when the optimizer is wrapped in [`SkipNonFinite`]; see
+//!   state tensors unchanged) when the optimizer is wrapped in [`SkipNonFiniteOnDevice`]
+//!   (decided on the device, no read per step; host step counters advance) or
+//!   [`SkipNonFinite`] (any optimizer, one host read per parameter per step); see
 //!   [`optimizer::guard`].
 //! - Matrix optimizers view a rank-`D ≥ 2` parameter as `[∏ leading dims, last dim]` (Burn's
 //!   `Linear` weight is `[d_input, d_output]`) and treat rank-1 parameters with a documented
@@ -81,7 +84,10 @@ pub mod optimizer;
 pub use error::{OptimError, Result};
 pub use metrics::continual::AccuracyMatrix;
 pub use metrics::rank::Spectrum;
-pub use optimizer::guard::{NonFiniteCounter, SkipNonFinite, check_finite, count_non_finite};
+pub use optimizer::guard::{
+    NonFiniteCounter, SelectState, SkipNonFinite, SkipNonFiniteOnDevice, check_finite,
+    count_non_finite, select_tensor, select_tensors,
+};
 pub use optimizer::powerprop::{
     PowerpropLinear, PowerpropLinearConfig, PowerpropSgd, PowerpropSgdConfig, powerprop_theta,
     powerprop_weight,

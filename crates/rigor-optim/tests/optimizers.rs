@@ -9,8 +9,8 @@ use burn::optim::{GradientsParams, ModuleOptimizer, Optimizer, SgdConfig};
 use burn::tensor::{Device, Tensor, TensorData, Tolerance};
 use rigor_optim::linalg::host::{inverse_pth_root_eigen, to_host};
 use rigor_optim::{
-    Grafting, OptimError, PowerpropLinear, PowerpropSgdConfig, ShampooConfig, SignumConfig,
-    SkipNonFinite, SoapConfig, powerprop_weight,
+    Grafting, OptimError, PowerpropLinear, PowerpropSgdConfig, SelectState, ShampooConfig,
+    SignumConfig, SkipNonFinite, SkipNonFiniteOnDevice, SoapConfig, powerprop_weight,
 };
 use rigor_testkit::{for_each_autodiff_device, for_each_device};
 
@@ -514,6 +514,138 @@ fn non_finite_gradients_are_skipped_and_counted() {
         assert_eq!(a.step, b.step);
         assert_close(a.left[0].clone(), b.left[0].clone(), 0.0);
         assert!(rigor_optim::check_finite(&t2(&[&[f32::NAN]], device), "gradient").is_err());
+    });
+}
+
+/// The state's tensors read back (scalars such as step counters left out), in flatten order.
+fn state_tensors<S: burn::optim::RecordState>(state: &S) -> Vec<(String, Vec<f32>)> {
+    let mut sink = burn::optim::StateSink::default();
+    state.state_flatten("p", &mut sink);
+    sink.tensors
+        .into_iter()
+        .map(|(name, data)| (name, data.convert::<f32>().try_to_vec::<f32>().unwrap()))
+        .collect()
+}
+
+fn bits(t: Tensor<2>) -> Vec<u32> {
+    t.to_data()
+        .try_to_vec::<f32>()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
+
+/// Good step, then a non-finite gradient: the device guard returns the weights and every
+/// state tensor bit for bit, counts the skip without being asked, and a first step with a
+/// non-finite gradient leaves the weights alone.
+fn device_guard_skips<O: SelectState>(name: &str, inner: O, device: &Device) {
+    let guarded = SkipNonFiniteOnDevice::new(inner);
+    let counter = guarded.counter();
+    let w = t2(
+        &[&[1.0, -2.0, 0.5], &[3.0, 4.0, -1.5], &[0.25, 2.0, 1.0]],
+        device,
+    );
+    let good = t2(
+        &[&[0.1, 0.2, -0.3], &[0.3, -0.4, 0.1], &[0.05, 0.2, -0.1]],
+        device,
+    );
+    // Two good steps (SOAP's first call only initialises its factors).
+    let (w1, s1) = guarded.step(0.1, w.clone(), good.clone(), None);
+    let (w1, s1) = guarded.step(0.1, w1, good.clone(), s1);
+    assert_ne!(
+        bits(w1.clone()),
+        bits(w.clone()),
+        "{name}: good steps move the weights"
+    );
+    let hostile: [&[&[f32]]; 3] = [
+        &[&[f32::NAN, 0.2, 0.0], &[0.3, 0.4, 0.1], &[0.0, 0.0, 0.0]],
+        &[
+            &[0.1, f32::INFINITY, 0.0],
+            &[0.3, 0.4, f32::NEG_INFINITY],
+            &[0.0; 3],
+        ],
+        &[&[f32::NAN; 3], &[f32::NAN; 3], &[f32::NAN; 3]],
+    ];
+    let mut expected_skips = 0;
+    for bad in hostile {
+        let (w2, s2) = guarded.step(0.1, w1.clone(), t2(bad, device), s1.clone());
+        expected_skips += 1;
+        assert_eq!(bits(w2), bits(w1.clone()), "{name}: weights kept");
+        if let (Some(a), Some(b)) = (&s1, &s2) {
+            assert_eq!(
+                state_tensors(a),
+                state_tensors(b),
+                "{name}: state tensors kept"
+            );
+        }
+        // The step after a skipped one is a normal step.
+        let (w3, _) = guarded.step(0.1, w1.clone(), good.clone(), s2);
+        assert!(
+            w3.to_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+                .iter()
+                .all(|v| v.is_finite()),
+            "{name}: finite after a skip"
+        );
+    }
+    let (w4, s4) = guarded.step(0.1, w.clone(), t2(hostile[0], device), None);
+    expected_skips += 1;
+    assert_eq!(
+        bits(w4),
+        bits(w.clone()),
+        "{name}: first-step skip keeps the weights"
+    );
+    if let Some(s) = &s4 {
+        for (leaf, v) in state_tensors(s) {
+            assert!(v.iter().all(|x| x.is_finite()), "{name}: {leaf} finite");
+        }
+    }
+    assert_eq!(counter.skipped(), expected_skips, "{name}: skips counted");
+    assert_eq!(
+        counter.skipped(),
+        expected_skips,
+        "{name}: reading twice counts once"
+    );
+    counter.reset();
+    assert_eq!(counter.skipped(), 0);
+}
+
+#[test]
+fn device_guard_keeps_weights_and_state_for_every_optimizer() {
+    for_each_device(|device| {
+        device_guard_skips("signum", SignumConfig::default().build().unwrap(), device);
+        device_guard_skips("shampoo", ShampooConfig::default().build().unwrap(), device);
+        device_guard_skips("soap", SoapConfig::default().build().unwrap(), device);
+        device_guard_skips(
+            "powerprop",
+            PowerpropSgdConfig::new(2.0).build().unwrap(),
+            device,
+        );
+        device_guard_skips("adamw", burn::optim::AdamWConfig::new().build(), device);
+        device_guard_skips("adam", burn::optim::AdamConfig::new().build(), device);
+    });
+}
+
+#[test]
+fn device_guard_matches_the_host_guard_on_finite_runs() {
+    // No skip: the two guards are the same optimizer, bit for bit.
+    for_each_device(|device| {
+        let host = SkipNonFinite::new(ShampooConfig::default().build().unwrap());
+        let dev = SkipNonFiniteOnDevice::new(ShampooConfig::default().build().unwrap());
+        let (mut wh, mut wd) = (
+            t2(&[&[1.0, 2.0], &[3.0, 4.0]], device),
+            t2(&[&[1.0, 2.0], &[3.0, 4.0]], device),
+        );
+        let (mut sh, mut sd) = (None, None);
+        for k in 0..4 {
+            let g = t2(&[&[0.1 * k as f32, -0.2], &[0.3, 0.05 * k as f32]], device);
+            (wh, sh) = host.step(0.05, wh, g.clone(), sh);
+            (wd, sd) = dev.step(0.05, wd, g, sd);
+            assert_eq!(bits(wh.clone()), bits(wd.clone()), "step {k}");
+        }
+        assert_eq!(dev.counter().skipped(), 0);
     });
 }
 

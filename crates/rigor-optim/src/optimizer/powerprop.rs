@@ -159,9 +159,10 @@ impl PowerpropSgdConfig {
         Ok(PowerpropSgd { alpha: self.alpha })
     }
 
-    /// A whole-module optimizer that skips non-finite gradients.
+    /// A whole-module optimizer that skips non-finite gradients, decided on the device
+    /// ([`SkipNonFiniteOnDevice`](crate::SkipNonFiniteOnDevice)).
     pub fn init(&self) -> Result<ModuleOptimizer> {
-        Ok(crate::optimizer::guard::SkipNonFinite::new(self.build()?).into())
+        Ok(crate::optimizer::guard::SkipNonFiniteOnDevice::new(self.build()?).into())
     }
 }
 
@@ -180,6 +181,15 @@ impl PowerpropSgd {
             return w.ones_like();
         }
         w.abs().powf_scalar(2.0 - 2.0 / a).mul_scalar(a * a)
+    }
+}
+
+impl crate::optimizer::guard::SelectState for PowerpropSgd {
+    fn select_state<const D: usize>(
+        _keep_old: &burn::tensor::Tensor<1, burn::tensor::Bool>,
+        _new: (),
+        _old: (),
+    ) {
     }
 }
 

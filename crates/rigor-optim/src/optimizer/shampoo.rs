@@ -32,13 +32,13 @@
 //! direction Muon approximates with Newton–Schulz.
 
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Bool, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, check_param};
 use crate::linalg::blocks::BlockLayout;
 use crate::linalg::newton::{NewtonSettings, inverse_pth_root};
-use crate::optimizer::guard::SkipNonFinite;
+use crate::optimizer::guard::{SelectState, SkipNonFiniteOnDevice, select_tensor, select_tensors};
 use crate::optimizer::record::{
     move_all, put_tensor, put_tensors, put_usize, take_tensor, take_tensors, take_usize,
 };
@@ -169,9 +169,10 @@ impl ShampooConfig {
         })
     }
 
-    /// A whole-module optimizer that skips non-finite gradients ([`SkipNonFinite`]).
+    /// A whole-module optimizer that skips non-finite gradients, decided on the device
+    /// ([`SkipNonFiniteOnDevice`]).
     pub fn init(&self) -> Result<ModuleOptimizer> {
-        Ok(SkipNonFinite::new(self.build()?).into())
+        Ok(SkipNonFiniteOnDevice::new(self.build()?).into())
     }
 }
 
@@ -286,6 +287,31 @@ impl Shampoo {
             right_root,
             graft_second_moment: grad.zeros_like(),
             momentum: None,
+        }
+    }
+}
+
+impl SelectState for Shampoo {
+    fn select_state<const D: usize>(
+        keep_old: &Tensor<1, Bool>,
+        new: ShampooState<D>,
+        old: ShampooState<D>,
+    ) -> ShampooState<D> {
+        ShampooState {
+            step: new.step,
+            left: select_tensors(keep_old, new.left, old.left),
+            right: select_tensors(keep_old, new.right, old.right),
+            left_root: select_tensors(keep_old, new.left_root, old.left_root),
+            right_root: select_tensors(keep_old, new.right_root, old.right_root),
+            graft_second_moment: select_tensor(
+                keep_old,
+                new.graft_second_moment,
+                old.graft_second_moment,
+            ),
+            momentum: match (new.momentum, old.momentum) {
+                (Some(n), Some(o)) => Some(select_tensor(keep_old, n, o)),
+                (n, _) => n,
+            },
         }
     }
 }

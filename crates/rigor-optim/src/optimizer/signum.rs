@@ -7,11 +7,11 @@
 //! `β = 0` is sign-SGD (`sign(g_t)`, no state). `sign(0) = 0`. λ is decoupled weight decay.
 
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Bool, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, check_param};
-use crate::optimizer::guard::SkipNonFinite;
+use crate::optimizer::guard::{SelectState, SkipNonFiniteOnDevice, select_tensor};
 use crate::optimizer::record::{put_tensor, take_tensor};
 
 /// Hyper-parameters of [`Signum`].
@@ -61,9 +61,10 @@ impl SignumConfig {
         })
     }
 
-    /// A whole-module optimizer that skips non-finite gradients ([`SkipNonFinite`]).
+    /// A whole-module optimizer that skips non-finite gradients, decided on the device
+    /// ([`SkipNonFiniteOnDevice`]).
     pub fn init(&self) -> Result<ModuleOptimizer> {
-        Ok(SkipNonFinite::new(self.build()?).into())
+        Ok(SkipNonFiniteOnDevice::new(self.build()?).into())
     }
 }
 
@@ -90,6 +91,18 @@ impl<const D: usize> RecordState for SignumState<D> {
         Some(Self {
             momentum: take_tensor(src, prefix, "momentum", device)?,
         })
+    }
+}
+
+impl SelectState for Signum {
+    fn select_state<const D: usize>(
+        keep_old: &Tensor<1, Bool>,
+        new: SignumState<D>,
+        old: SignumState<D>,
+    ) -> SignumState<D> {
+        SignumState {
+            momentum: select_tensor(keep_old, new.momentum, old.momentum),
+        }
     }
 }
 

@@ -30,13 +30,13 @@
 //! preconditions them with a full `n × n` factor).
 
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Bool, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, check_param};
 use crate::linalg::blocks::BlockLayout;
 use crate::linalg::host::eigenvectors_via_host;
-use crate::optimizer::guard::SkipNonFinite;
+use crate::optimizer::guard::{SelectState, SkipNonFiniteOnDevice, select_tensor, select_tensors};
 use crate::optimizer::record::{
     move_all, put_tensor, put_tensors, put_usize, take_tensor, take_tensors, take_usize,
 };
@@ -115,9 +115,10 @@ impl SoapConfig {
         })
     }
 
-    /// A whole-module optimizer that skips non-finite gradients ([`SkipNonFinite`]).
+    /// A whole-module optimizer that skips non-finite gradients, decided on the device
+    /// ([`SkipNonFiniteOnDevice`]).
     pub fn init(&self) -> Result<ModuleOptimizer> {
-        Ok(SkipNonFinite::new(self.build()?).into())
+        Ok(SkipNonFiniteOnDevice::new(self.build()?).into())
     }
 }
 
@@ -214,6 +215,24 @@ impl Soap {
             q_right: right.clone(),
             left,
             right,
+        }
+    }
+}
+
+impl SelectState for Soap {
+    fn select_state<const D: usize>(
+        keep_old: &Tensor<1, Bool>,
+        new: SoapState<D>,
+        old: SoapState<D>,
+    ) -> SoapState<D> {
+        SoapState {
+            step: new.step,
+            exp_avg: select_tensor(keep_old, new.exp_avg, old.exp_avg),
+            exp_avg_sq: select_tensor(keep_old, new.exp_avg_sq, old.exp_avg_sq),
+            left: select_tensors(keep_old, new.left, old.left),
+            right: select_tensors(keep_old, new.right, old.right),
+            q_left: select_tensors(keep_old, new.q_left, old.q_left),
+            q_right: select_tensors(keep_old, new.q_right, old.q_right),
         }
     }
 }
