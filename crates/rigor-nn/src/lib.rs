@@ -20,6 +20,7 @@
 //! | — | causal and key-padding masks | [`attention::mask`] |
 //! | — | KV cache for incremental decoding | [`attention::cache`] |
 //! | Xiong et al. 2020 (pre-LN) | pre-norm block, MLP, LayerNorm/RMSNorm | [`block`] |
+//! | Hendrycks & Gimpel 2016 | fused GELU $x\Phi(x)$ for Flex (values and gradient), reference `gelu_reference` | `kernel` (feature `flex`) |
 //! | Radford et al. 2019 (GPT-2) | decoder-only LM, tied head | [`model::decoder`] |
 //! | — | cross-entropy, accuracy | [`loss`] |
 //! | — | save/load parameters (burnpack) | [`checkpoint`] |
@@ -74,6 +75,8 @@ pub mod attention;
 pub mod block;
 pub mod checkpoint;
 pub mod error;
+#[cfg(feature = "flex")]
+pub mod kernel;
 pub mod loss;
 pub mod model;
 

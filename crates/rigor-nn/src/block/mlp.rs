@@ -72,7 +72,8 @@ impl MlpConfig {
 pub struct Mlp {
     /// The Linears, input first.
     pub layers: Vec<Linear>,
-    /// GELU (exact, erf form).
+    /// GELU (exact, erf form). On Flex (`f32`) the forward runs rigor's fused kernel
+    /// ([`crate::kernel::gelu`], same function, vectorised); elsewhere this module.
     pub activation: Gelu,
     /// Dropout after each GELU.
     pub dropout: Dropout,
@@ -89,10 +90,24 @@ impl Mlp {
         for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
             if i < last {
-                x = self.dropout.forward(self.activation.forward(x));
+                x = self.dropout.forward(self.gelu(x));
             }
         }
         x
+    }
+
+    #[cfg(feature = "flex")]
+    fn gelu<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        if crate::kernel::fused_available(&x) {
+            crate::kernel::gelu(x)
+        } else {
+            self.activation.forward(x)
+        }
+    }
+
+    #[cfg(not(feature = "flex"))]
+    fn gelu<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        self.activation.forward(x)
     }
 
     /// Input width.
