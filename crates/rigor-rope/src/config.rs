@@ -28,6 +28,14 @@ pub enum Axes {
         /// `rotary_dim / 2`.
         sections: Vec<usize>,
     },
+    /// Interleaved M-RoPE (Qwen3-VL, HF `mrope_interleaved`): slot $k$ is driven by axis 1
+    /// (height) when $k \bmod 3 = 1$ and $k < 3\,s_1$, by axis 2 (width) when $k \bmod 3 = 2$
+    /// and $k < 3\,s_2$, and by axis 0 (time) otherwise — the `freqs[..., offset:3·s:3]`
+    /// overwrite of HF's Qwen3-VL rotary embedding. `sections` still sums to `rotary_dim / 2`.
+    MRopeInterleaved {
+        /// Slots per axis `[t, h, w]`, e.g. `[24, 20, 20]`.
+        sections: Vec<usize>,
+    },
 }
 
 impl Axes {
@@ -36,7 +44,7 @@ impl Axes {
         match self {
             Axes::Sequence => 1,
             Axes::Axial2d => 2,
-            Axes::MRope { sections } => sections.len(),
+            Axes::MRope { sections } | Axes::MRopeInterleaved { sections } => sections.len(),
         }
     }
 
@@ -49,6 +57,13 @@ impl Axes {
                 .iter()
                 .enumerate()
                 .flat_map(|(a, &n)| std::iter::repeat_n(a, n))
+                .collect(),
+            Axes::MRopeInterleaved { sections } => (0..slots)
+                .map(|k| {
+                    (1..sections.len())
+                        .find(|&a| k % 3 == a && k < 3 * sections[a])
+                        .unwrap_or(0)
+                })
                 .collect(),
         }
     }
@@ -183,13 +198,20 @@ impl RopeConfig {
                 let mut probe = vec![1.0];
                 self.scaling.rescale_per_frequency(&mut probe)?;
             }
-            Axes::MRope { sections } => {
+            Axes::MRope { sections } | Axes::MRopeInterleaved { sections } => {
                 let sum: usize = sections.iter().sum();
                 if sum != r / 2 || sections.is_empty() {
                     return Err(RopeError::MropeSections {
                         sections: sections.clone(),
                         sum,
                         expected: r / 2,
+                    });
+                }
+                if matches!(self.axes, Axes::MRopeInterleaved { .. }) && sections.len() != 3 {
+                    return Err(RopeError::Unsupported {
+                        what: format!(
+                            "interleaved M-RoPE needs three sections [t, h, w], got {sections:?}"
+                        ),
                     });
                 }
             }

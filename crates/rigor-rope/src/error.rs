@@ -51,9 +51,9 @@ pub enum RopeError {
         /// Rotations that mark the slow (interpolated) end of the ramp.
         beta_slow: f64,
     },
-    /// Llama-3 scaling needs `high_freq_factor > low_freq_factor`.
+    /// Llama-3 scaling needs `high_freq_factor >= low_freq_factor > 0`.
     #[error(
-        "Llama-3 scaling needs high_freq_factor > low_freq_factor > 0, got low = {low}, high = {high}"
+        "Llama-3 scaling needs high_freq_factor >= low_freq_factor > 0, got low = {low}, high = {high}"
     )]
     FreqFactorOrder {
         /// `low_freq_factor`.
@@ -147,6 +147,17 @@ pub enum RopeError {
         position: usize,
         /// [`MAX_POSITION`](crate::MAX_POSITION).
         limit: usize,
+    },
+    /// A HuggingFace `config.json` field is missing, has the wrong type, is unknown, or
+    /// contradicts another field ([`crate::hf`]).
+    #[error("config.json field `{field}` = {value}: {reason}")]
+    HfConfig {
+        /// The field, as a path (`rope_scaling.factor`, `rope_parameters.full_attention.rope_type`).
+        field: String,
+        /// The value found (JSON text), or `missing`.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// A tensor could not be read back to the host.
     #[error("reading a tensor back from the device failed: {0}")]

@@ -27,6 +27,7 @@
 //! | *Round and Round* §4, claims 2–3 | NoPE equal logits; diagonal / previous-token heads | [`theory::nope`], [`theory::constructions`] |
 //! | *Round and Round* §5, claim 4 | drift bound, wavelength | [`theory::drift`], [`frequencies::wavelength`] |
 //! | *Round and Round* §6, claim 5 | frequency usage (JSON, SVG heatmap) | [`theory::usage`] |
+//! | HF transformers `modeling_rope_utils` | every layer's RoPE from a `config.json` (v4 `rope_scaling`, v5 `rope_parameters`, per layer type, NoPE layers) | [`hf`] |
 //! | — | fused Flex rotation (one pass, in place, q and k in one call, fused backward) | `kernel` (feature `flex`) |
 //!
 //! ## Conventions
@@ -68,6 +69,7 @@ pub mod apply;
 pub mod config;
 pub mod error;
 pub mod frequencies;
+pub mod hf;
 #[cfg(feature = "flex")]
 pub mod kernel;
 pub mod layout;

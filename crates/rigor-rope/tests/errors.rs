@@ -94,19 +94,38 @@ fn beta_fast_not_above_beta_slow_is_rejected() {
 }
 
 #[test]
-fn llama3_low_not_below_high_is_rejected() {
+fn llama3_low_above_high_is_rejected_and_equal_is_a_collapsed_ramp() {
     let c = Llama3Config {
         low_freq_factor: 4.0,
-        high_freq_factor: 4.0,
+        high_freq_factor: 2.0,
         ..Llama3Config::llama_3_1()
     };
     assert_eq!(
         err(RopeConfig::new(64).with_scaling(Scaling::Llama3(c))),
         RopeError::FreqFactorOrder {
             low: 4.0,
-            high: 4.0
+            high: 2.0
         }
     );
+    // Llama 4 Scout: low = high = 1; every frequency is kept or divided by the factor.
+    let c = Llama3Config {
+        low_freq_factor: 1.0,
+        high_freq_factor: 1.0,
+        ..Llama3Config::llama_3_1()
+    };
+    let rope = RopeConfig::new(128)
+        .with_theta(500_000.0)
+        .with_scaling(Scaling::Llama3(c.clone()))
+        .init()
+        .unwrap();
+    let plain = rigor_rope::default_inv_freq(128, 500_000.0);
+    for (g, g0) in rope.frequencies(1).inv_freq.iter().zip(plain) {
+        assert!(g.is_finite());
+        assert!(
+            *g == g0 || (*g - g0 / c.factor).abs() <= 1e-15 * g0,
+            "{g} vs {g0}"
+        );
+    }
 }
 
 #[test]

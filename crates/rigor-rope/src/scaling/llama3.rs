@@ -43,7 +43,7 @@ impl Llama3Config {
         let ok = |f: f64| f.is_finite() && f > 0.0;
         if !(ok(self.low_freq_factor)
             && ok(self.high_freq_factor)
-            && self.high_freq_factor > self.low_freq_factor)
+            && self.high_freq_factor >= self.low_freq_factor)
         {
             return Err(RopeError::FreqFactorOrder {
                 low: self.low_freq_factor,
@@ -53,7 +53,8 @@ impl Llama3Config {
         Ok(())
     }
 
-    /// Rescales one frequency.
+    /// Rescales one frequency. `low_freq_factor == high_freq_factor` is allowed (Llama 4
+    /// Scout): the ramp collapses to one boundary.
     pub fn scale_one(&self, g: f64) -> f64 {
         let l0 = self.original_max_position_embeddings as f64;
         let low_wavelen = l0 / self.low_freq_factor;
@@ -63,6 +64,10 @@ impl Llama3Config {
             g
         } else if wl > low_wavelen {
             g / self.factor
+        } else if self.high_freq_factor == self.low_freq_factor {
+            // No ramp (Llama 4 Scout: low = high = 1): a wavelength exactly on the single
+            // boundary keeps its frequency (HF's formula is 0/0 there).
+            g
         } else {
             let mu =
                 (l0 / wl - self.low_freq_factor) / (self.high_freq_factor - self.low_freq_factor);
