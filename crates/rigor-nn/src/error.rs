@@ -80,6 +80,15 @@ pub enum NnError {
         /// Layers in the model.
         expected: usize,
     },
+    /// A parameter tensor handed to [`PretrainedDecoderConfig::init_from`](crate::model::pretrained::PretrainedDecoderConfig::init_from)
+    /// was missing, of the wrong shape, or unreadable.
+    #[error("weight `{name}`: {reason}")]
+    Weight {
+        /// The parameter's (HF-style) name, e.g. `model.layers.3.self_attn.q_proj.weight`.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An error from the positional encoding.
     #[error("rope: {0}")]
     Rope(#[from] RopeError),

@@ -22,6 +22,7 @@
 //! | Xiong et al. 2020 (pre-LN) | pre-norm block, MLP, LayerNorm/RMSNorm | [`block`] |
 //! | Hendrycks & Gimpel 2016 | fused GELU $x\Phi(x)$ for Flex (values and gradient), reference `gelu_reference` | `kernel` (feature `flex`) |
 //! | Radford et al. 2019 (GPT-2) | decoder-only LM, tied head | [`model::decoder`] |
+//! | Touvron et al. 2023 (Llama); Ainslie et al. 2023 (GQA); Gemma Team 2024–25; Qwen Team 2024–25 | the decoder of pretrained checkpoints, by HF tensor names | [`model::pretrained`] |
 //! | — | cross-entropy, accuracy | [`loss`] |
 //! | — | save/load parameters (burnpack) | [`checkpoint`] |
 //!
@@ -88,6 +89,7 @@ pub use block::{Mlp, MlpConfig, Norm, NormKind, TransformerBlock, TransformerBlo
 pub use error::{NnError, Result};
 pub use loss::{accuracy, cross_entropy};
 pub use model::{
-    DecoderCache, DecoderLm, DecoderLmConfig, DecoderOutput, PositionalEncoding, QuerySource,
-    SetReadout, SetReadoutConfig, SetReadoutEncoding, SetReadoutOutput,
+    DecoderCache, DecoderLm, DecoderLmConfig, DecoderOutput, MlpActivation, PositionalEncoding,
+    PretrainedDecoder, PretrainedDecoderConfig, PretrainedLayerConfig, QuerySource, RmsNormStyle,
+    SetReadout, SetReadoutConfig, SetReadoutEncoding, SetReadoutOutput, WeightSource,
 };
