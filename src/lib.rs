@@ -13,6 +13,7 @@
 //! | [`optim`] | `rigor-optim` | *Optimizers Qualitatively Alter Solutions And We Should Leverage This* (2025) |
 //! | [`confidence`] | `rigor-confidence` | *How Overconfidence in Initial Choices and Underconfidence Under Criticism Modulate Change of Mind in LLMs* (Kumaran et al., 2025) |
 //! | [`nn`] | `rigor-nn` | attention with a swappable normalizer and any RoPE, KV cache, blocks, a small decoder LM, the set readout of S1 |
+//! | [`hf`] | `rigor-hf` | HuggingFace checkpoints (Llama, Mistral, Qwen2/3, Gemma 1–3) into rigor's decoder, RoPE and normalizers |
 //! | [`lab`] | `rigor-lab` | seeded synthetic tasks, the training loop, run reports and the registry of reproductions |
 //!
 //! Everything is written once against Burn 0.22's `Tensor<D>`; the `Device` picks the backend
@@ -37,6 +38,7 @@
 #![recursion_limit = "256"]
 
 pub use rigor_confidence as confidence;
+pub use rigor_hf as hf;
 pub use rigor_lab as lab;
 pub use rigor_nn as nn;
 pub use rigor_optim as optim;
