@@ -345,22 +345,31 @@ impl HfModelConfig {
         })
     }
 
-    /// Number of parameters the decoder holds.
+    /// Number of parameters the decoder holds (saturating at `u64::MAX` for absurd configs).
     pub fn parameter_count(&self) -> u64 {
         let c = &self.decoder;
+        let n = |x: usize| x as u64;
+        let mul = |a: u64, b: u64| a.saturating_mul(b);
         let (d, hd, f, v) = (
-            c.hidden_size as u64,
-            c.head_dim as u64,
-            c.intermediate_size as u64,
-            c.vocab_size as u64,
+            n(c.hidden_size),
+            n(c.head_dim),
+            n(c.intermediate_size),
+            n(c.vocab_size),
         );
-        let (h, kv) = (c.n_heads as u64, c.n_kv_heads as u64);
-        let attn = d * h * hd * 2 + d * kv * hd * 2;
-        let mlp = 3 * d * f;
-        let norms =
-            if c.sandwich_norms { 4 * d } else { 2 * d } + if c.qk_norm { 2 * hd } else { 0 };
-        let per_layer = attn + mlp + norms;
-        let head = if c.tie_word_embeddings { 0 } else { v * d };
-        v * d + c.layers.len() as u64 * per_layer + d + head
+        let (h, kv) = (n(c.n_heads), n(c.n_kv_heads));
+        let attn = mul(mul(d, hd), mul(h, 2).saturating_add(mul(kv, 2)));
+        let mlp = mul(3, mul(d, f));
+        let norms = mul(d, if c.sandwich_norms { 4 } else { 2 }).saturating_add(if c.qk_norm {
+            mul(2, hd)
+        } else {
+            0
+        });
+        let per_layer = attn.saturating_add(mlp).saturating_add(norms);
+        let embed = mul(v, d);
+        let head = if c.tie_word_embeddings { 0 } else { embed };
+        embed
+            .saturating_add(mul(n(c.layers.len()), per_layer))
+            .saturating_add(d)
+            .saturating_add(head)
     }
 }

@@ -49,7 +49,7 @@ impl HfModel {
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let config = HfModelConfig::from_dir(dir)?;
         let mut source = SafetensorsSource::open(dir)?;
-        let needed = config.parameter_count() * 4;
+        let needed = config.parameter_count().saturating_mul(4);
         if let Some(available) = available_memory()
             && needed > available
         {

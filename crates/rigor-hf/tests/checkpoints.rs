@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rigor_hf::{HfError, HfModel, HfModelConfig};
-use rigor_nn::NnError;
+use rigor_nn::{AttentionKernel, NnError};
 use rigor_perplexity::{EvalConfig, LabelShift, SlidingWindowConfig};
 use rigor_softmax::Normalizer;
 use rigor_testkit::for_each_device;
@@ -100,15 +100,23 @@ fn logits_equal_transformers_for_every_family_on_every_device() {
         for case in CASES {
             let dir = fixture(case);
             let r = reference(&dir);
-            let model = HfModel::load(&dir, device).unwrap_or_else(|e| panic!("{case}: {e}"));
+            let mut model = HfModel::load(&dir, device).unwrap_or_else(|e| panic!("{case}: {e}"));
             assert!(
                 model.unused_tensors.is_empty(),
                 "{case}: unused {:?}",
                 model.unused_tensors
             );
-            let got = logits(&model, &r.tokens, device);
-            let err = max_row_error(&got, &r.logits);
-            assert!(err < 1e-4, "{case}: max relative logit error {err:e}");
+            // Auto takes Burn's fused attention here (softmax, no autodiff); Composed is
+            // rigor's QKᵀ / cap / mask / normalizer / ·V path.
+            for kernel in [AttentionKernel::Auto, AttentionKernel::Composed] {
+                model.decoder.set_attention_kernel(kernel);
+                let got = logits(&model, &r.tokens, device);
+                let err = max_row_error(&got, &r.logits);
+                assert!(
+                    err < 1e-4,
+                    "{case} {kernel:?}: max relative logit error {err:e}"
+                );
+            }
         }
     });
 }
@@ -267,6 +275,17 @@ fn broken_checkpoints_give_errors_that_name_the_problem() {
         });
         let e = HfModel::load(&dir, &device).unwrap_err().to_string();
         assert!(e.contains(needle), "{field} = {value}: {e}");
+    }
+
+    // A model whose f32 parameters exceed the host's memory is refused before any weight is
+    // read (vocab 2^31 × 32 × 4 bytes × 2 matrices = 512 GiB).
+    if rigor_hf::model::available_memory().is_some() {
+        let dir = scratch("llama", "huge");
+        edit_config(&dir, |c| {
+            c.insert("vocab_size".into(), Value::from(1u64 << 31));
+        });
+        let e = HfModel::load(&dir, &device).unwrap_err();
+        assert!(matches!(e, HfError::TooLarge { .. }), "{e}");
     }
 
     // A truncated weights file.

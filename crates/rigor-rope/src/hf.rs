@@ -195,7 +195,11 @@ const ROPE_TYPES: [&str; 10] = [
 fn hf_err(field: impl Into<String>, value: &Value, reason: impl Into<String>) -> RopeError {
     let mut text = value.to_string();
     if text.len() > 200 {
-        text.truncate(200);
+        let mut cut = 200;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
         text.push('…');
     }
     RopeError::HfConfig {

@@ -28,11 +28,16 @@
 //! Parameters come from a [`WeightSource`] that answers HF transformers' tensor names
 //! (`model.layers.0.self_attn.q_proj.weight`, …) in HF's layout (`[out, in]` for
 //! projections) — `rigor-hf` reads them from safetensors; tests can hand them from memory.
-//! Everything runs on any Burn device and in composed Burn ops (the normalizer uses
-//! rigor-softmax's fused kernels on Flex).
+//! Everything runs on any Burn device. With a softmax normalizer on a non-autodiff device the
+//! attention product goes through Burn's own attention op (burn-flex's fused naive / flash
+//! kernel: scale, soft-cap, mask, softmax, ·V); every other normalizer, and
+//! [`AttentionKernel::Composed`], runs $\mathcal N(\mathrm{cap}(s\,QK^\top))V$ in composed ops
+//! with rigor-softmax's fused kernels on Flex.
 
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, Linear};
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use rigor_perplexity::{CausalLm, PerplexityError};
 use rigor_rope::hf::AttnTemperatureTuning;
@@ -40,6 +45,7 @@ use rigor_rope::{Positions, Rope, RopeConfig, TensorLayout};
 use rigor_softmax::Normalizer;
 use serde::{Deserialize, Serialize};
 
+use crate::attention::AttentionKernel;
 use crate::error::{NnError, Result as NnResult, nonzero, positive};
 
 /// How an RMSNorm applies its weight.
@@ -184,6 +190,8 @@ pub struct PretrainedAttention {
     softcap: Option<f64>,
     #[module(skip)]
     normalizer: Normalizer,
+    #[module(skip)]
+    kernel: AttentionKernel,
     n_heads: usize,
     n_kv_heads: usize,
     head_dim: usize,
@@ -467,6 +475,7 @@ impl PretrainedDecoderConfig {
                     window: layer.sliding_window,
                     softcap: self.attn_logit_softcap,
                     normalizer: self.normalizer.clone(),
+                    kernel: AttentionKernel::default(),
                     n_heads: self.n_heads,
                     n_kv_heads: self.n_kv_heads,
                     head_dim: hd,
@@ -646,6 +655,24 @@ impl PretrainedAttention {
                 .reshape([b, kv * rep, s, d])
         };
         let (k, v) = (repeat(k), repeat(v));
+        if let Some(scale) = self.burn_attention_scale(want_weights, &q) {
+            // Burn's attention op (burn-flex's fused naive / flash kernel): the same
+            // computation — scale, soft-cap, then the mask, then softmax.
+            let mask = self.window.filter(|&w| w < s).map(|w| {
+                layer_mask(s, Some(w), &device)
+                    .reshape([1, 1, s, s])
+                    .expand([b, self.n_heads, s, s])
+            });
+            let options = AttentionModuleOptions {
+                scale: Some(scale),
+                softcap: self.softcap,
+                is_causal: true,
+            };
+            let context = attention(q, k, v, mask, None, options)
+                .swap_dims(1, 2)
+                .reshape([b, s, self.n_heads * self.head_dim]);
+            return Ok((self.o_proj.forward(context), None));
+        }
         let mut scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(self.scale);
         if let Some(c) = self.softcap {
             scores = scores.div_scalar(c).tanh().mul_scalar(c);
@@ -663,6 +690,31 @@ impl PretrainedAttention {
             self.o_proj.forward(context),
             want_weights.then_some(weights),
         ))
+    }
+}
+
+impl PretrainedAttention {
+    /// The scale to hand Burn's attention op when this call may take it (as
+    /// [`AttentionKernel`] says for rigor's own attention): a softmax normalizer (temperature
+    /// θ ≥ 1, scale $s/θ$; exactly θ = 1 when soft-capped, since the cap acts on the scaled
+    /// logits), no weights asked for, and — under [`AttentionKernel::Auto`] — not an autodiff
+    /// device.
+    fn burn_attention_scale(&self, want_weights: bool, q: &Tensor<4>) -> Option<f64> {
+        let Normalizer::Softmax { temperature } = &self.normalizer else {
+            return None;
+        };
+        let allowed = match self.kernel {
+            AttentionKernel::Composed => false,
+            AttentionKernel::Burn => true,
+            AttentionKernel::Auto => !q.device().is_autodiff(),
+        };
+        let theta = temperature.theta();
+        let theta_ok = if self.softcap.is_some() {
+            theta == 1.0
+        } else {
+            theta >= 1.0
+        };
+        (allowed && !want_weights && theta_ok).then(|| self.scale / theta)
     }
 }
 
@@ -710,6 +762,15 @@ impl PretrainedDecoder {
     pub fn with_normalizer(mut self, normalizer: Normalizer) -> Self {
         self.set_normalizer(normalizer);
         self
+    }
+
+    /// Chooses how attention is computed in every layer (see [`AttentionKernel`]: `Auto`
+    /// takes Burn's fused attention for a softmax on non-autodiff devices); results agree up
+    /// to float rounding.
+    pub fn set_attention_kernel(&mut self, kernel: AttentionKernel) {
+        for l in self.layers.iter_mut() {
+            l.attention.kernel = kernel;
+        }
     }
 
     /// Each layer's RoPE (`None` on NoPE layers).
