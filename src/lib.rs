@@ -45,3 +45,29 @@ pub use rigor_optim as optim;
 pub use rigor_perplexity as perplexity;
 pub use rigor_rope as rope;
 pub use rigor_softmax as softmax;
+
+/// The types most programs start from, in one import: `use rigor::prelude::*;`.
+///
+/// ```
+/// use rigor::prelude::*;
+/// use burn::tensor::{Device, Tensor};
+///
+/// let rope = RopeConfig::new(8).with_rotation(Rotation::Proportional { p: 0.75 }).init().unwrap();
+/// let w = Normalizer::adaptive()
+///     .apply(Tensor::<2>::from_floats([[1.0, 2.0]], &Device::flex()), -1)
+///     .unwrap();
+/// assert_eq!((rope.head_dim(), w.dims()), (8, [1, 2]));
+/// ```
+pub mod prelude {
+    pub use rigor_hf::{HfModel, HfModelConfig};
+    pub use rigor_nn::{
+        AttentionKernel, AttentionMask, DecoderLm, DecoderLmConfig, MultiHeadAttention,
+        MultiHeadAttentionConfig, PretrainedDecoder, PretrainedDecoderConfig,
+    };
+    pub use rigor_perplexity::{
+        CausalLm, EvalConfig, LabelShift, PerplexityAccumulator, SlidingWindowConfig,
+    };
+    pub use rigor_rope::hf::HfRope;
+    pub use rigor_rope::{Positions, Rope, RopeConfig, Rotation, Scaling, TensorLayout};
+    pub use rigor_softmax::Normalizer;
+}
