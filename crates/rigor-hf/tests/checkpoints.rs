@@ -288,6 +288,41 @@ fn broken_checkpoints_give_errors_that_name_the_problem() {
         assert!(matches!(e, HfError::TooLarge { .. }), "{e}");
     }
 
+    // Sharded checkpoints: an index that is not JSON, one that sends a tensor to a shard that
+    // does not hold it, one that points outside the model directory, a missing shard.
+    let index = "model.safetensors.index.json";
+    let edit_index = |tag: &str, edit: &dyn Fn(&mut Value)| {
+        let dir = scratch("llama-sharded", tag);
+        let path = dir.join(index);
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut v);
+        std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+        HfModel::load(&dir, &device).unwrap_err().to_string()
+    };
+    let dir = scratch("llama-sharded", "badindex");
+    std::fs::write(dir.join(index), "{not json").unwrap();
+    let e = HfModel::load(&dir, &device).unwrap_err().to_string();
+    assert!(e.contains(index), "{e}");
+    let e = edit_index("wrongshard", &|v| {
+        v["weight_map"]["lm_head.weight"] = Value::from("model-00001-of-00003.safetensors");
+    });
+    assert!(
+        e.contains("lm_head.weight") && e.contains("does not hold it"),
+        "{e}"
+    );
+    let e = edit_index("escape", &|v| {
+        v["weight_map"]["lm_head.weight"] = Value::from("../model.safetensors");
+    });
+    assert!(e.contains("leaves the model directory"), "{e}");
+    let e = edit_index("noweightmap", &|v| {
+        v.as_object_mut().unwrap().remove("weight_map");
+    });
+    assert!(e.contains("weight_map"), "{e}");
+    let dir = scratch("llama-sharded", "missingshard");
+    std::fs::remove_file(dir.join("model-00002-of-00003.safetensors")).unwrap();
+    let e = HfModel::load(&dir, &device).unwrap_err().to_string();
+    assert!(e.contains("model-00002-of-00003.safetensors"), "{e}");
+
     // A truncated weights file.
     let dir = scratch("llama", "truncated");
     let path = dir.join("model.safetensors");

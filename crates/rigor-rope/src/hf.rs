@@ -71,7 +71,9 @@ impl AttnTemperatureTuning {
         }
     }
 
-    /// $\tau(p)$ for an absolute position $p$.
+    /// $\tau(p)$ for an absolute position $p$. Finite for the values the parser and
+    /// `rigor_nn`'s decoder config accept (`floor_scale` finite and > 0, `attn_scale`
+    /// finite); a hand-built `floor_scale` ≤ 0 gives ±∞ or NaN.
     pub fn scale(&self, position: usize) -> f64 {
         ((position as f64 + 1.0) / self.floor_scale).floor().ln_1p() * self.attn_scale + 1.0
     }
