@@ -21,10 +21,15 @@
 //! | SSMax, arXiv 2501.19399 | scalable softmax | [`normalizer::scalable`] |
 //! | Martins & Astudillo 2016; Peters et al. 2019 | sparsemax, α-entmax | [`normalizer::entmax`] |
 //! | Miller 2023 | softmax1 / quiet softmax | [`normalizer::quiet`] |
+//! | Meta 2025 (Llama 4), HF `Llama4TextAttention` | query temperature $1 + a\ln(1 + \lfloor (p+1)/f \rfloor)$ on NoPE layers | [`normalizer::llama4`] |
+//! | Zuhri et al. 2025, arXiv 2504.20966 | softpick, the rectified softmax | [`normalizer::softpick`] |
+//! | OpenAI 2025 (gpt-oss) | learnable attention-sink logit in the denominator | [`normalizer::sink`] |
 //! | — | per-row entropy / max weight / support / spread / β | [`dispersion::diagnostics`] |
 //! | — | fused Flex kernels for every normalizer (backend extension) | `kernel` (feature `flex`) |
+//! | — | the open trait [`Normalize`] (attention code takes any implementor, a user's own too) | [`normalize`] |
 //!
-//! One type, [`Normalizer`], picks any of them at run time.
+//! One type, [`Normalizer`], picks any built-in at run time; [`Normalize`] is the trait every
+//! built-in (and a user's own normalizer) implements.
 //!
 //! ## Conventions
 //!
@@ -62,6 +67,7 @@ pub mod dispersion;
 pub mod error;
 #[cfg(feature = "flex")]
 pub mod kernel;
+pub mod normalize;
 pub mod normalizer;
 pub mod polynomial;
 pub mod refit;
@@ -73,6 +79,7 @@ pub use dispersion::bounds::{
 pub use dispersion::diagnostics::{DiagnosticsSummary, RowDiagnostics, diagnose};
 pub use dispersion::spectral::{PowerIteration, Prop31Report, prop_3_1};
 pub use error::{Result, SoftmaxError};
+pub use normalize::{Normalize, normalize_along};
 pub use normalizer::Normalizer;
 pub use normalizer::adaptive::{
     AdaptiveTemperature, AdaptiveTemperatureConfig, adaptive_temperature_softmax,
@@ -81,10 +88,12 @@ pub use normalizer::adaptive::{
 pub use normalizer::entmax::{
     Entmax, EntmaxConfig, entmax, entmax_reference, sparsemax, sparsemax_reference,
 };
+pub use normalizer::llama4::Llama4Temperature;
 pub use normalizer::quiet::{softmax1, softmax1_reference};
 pub use normalizer::scalable::{
     ScalableSoftmax, scalable_softmax, scalable_softmax_learned, scalable_softmax_reference,
 };
+pub use normalizer::sink::softmax_with_sink;
 pub use normalizer::softmax::{
     Temperature, entropy, log_softmax, softmax, softmax_reference, weights_entropy,
 };

@@ -312,6 +312,7 @@ fn oracle64(n: &Normalizer, x: &[f64]) -> Vec<f64> {
         }
         Normalizer::Sparsemax => entmax_oracle(x, 2.0),
         Normalizer::Entmax(e) => entmax_oracle(x, e.alpha()),
+        Normalizer::Softpick => unreachable!("softpick has no fused kernel (tests/softpick.rs)"),
     }
 }
 
@@ -567,4 +568,155 @@ fn references_and_fused_paths_reject_a_missing_dim() {
     assert!(rigor_softmax::scalable_softmax_reference(x.clone(), 2, s).is_err());
     let e = rigor_softmax::Entmax::new(1.5).unwrap();
     assert!(rigor_softmax::entmax_reference(x, 2, e).is_err());
+}
+
+/// The vector–Jacobian product `∂⟨c, y(x)⟩/∂x` in `f64`, computed from the oracle's weights
+/// with each normaliser's own derivative, written out independently of the kernels:
+/// - softmax family, `y = softmax(β (x − max))` with β fixed (θ, SSMax's `s ln n`):
+///   `β y ⊙ (c − ⟨c, y⟩)`; softmax1 is the same with `β = 1` and the `+1` in the sum;
+/// - adaptive temperature adds the path through `β(H(q))`, `q = softmax(x − max)`:
+///   `∂L/∂β = Σ cᵢ yᵢ (zᵢ − ⟨y, z⟩)`, `z = x − max`; `β'(H)` from the rule's polynomial
+///   (0 below the threshold or where β clamps to 1); `∂H/∂x = q ⊙ (a − ⟨q, a⟩)` with
+///   `aᵢ = −ln(qᵢ + ε) − qᵢ/(qᵢ + ε)` (unless `detach_beta`);
+/// - α-entmax / sparsemax: `s ⊙ (c − ⟨s, c⟩ / Σs)` with `sᵢ = yᵢ^(2−α)` on the support.
+fn oracle_vjp(n: &Normalizer, row: &[f32], c: &[f64]) -> Vec<f64> {
+    let x: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+    let y = oracle64(n, &x);
+    let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(u, v)| u * v).sum() };
+    let family = |beta: f64, y: &[f64]| -> Vec<f64> {
+        let cy = dot(c, y);
+        y.iter()
+            .zip(c)
+            .map(|(&yi, &ci)| beta * yi * (ci - cy))
+            .collect()
+    };
+    let unmasked = x.iter().filter(|v| **v > f64::NEG_INFINITY).count();
+    match n {
+        Normalizer::Softmax { temperature } => family(temperature.beta(), &y),
+        Normalizer::Scalable { s } => family(s.s() * (unmasked.max(1) as f64).ln(), &y),
+        Normalizer::Softmax1 => family(1.0, &y),
+        Normalizer::Adaptive(rule) => {
+            let q = oracle64(&Normalizer::softmax(), &x);
+            let eps = rule.entropy_epsilon();
+            let h: f64 = q
+                .iter()
+                .filter(|&&v| v > 0.0)
+                .map(|&v| -v * (v + eps).ln())
+                .sum();
+            let beta = rule.beta_for_entropy(h);
+            let mut g = family(beta, &y);
+            let slope =
+                if rule.detach_beta() || h <= rule.threshold() || rule.polynomial().eval(h) < 1.0 {
+                    0.0
+                } else {
+                    rule.polynomial().derivative().eval(h)
+                };
+            if slope != 0.0 {
+                let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                // y z with 0 · (−∞) = 0 on masked entries.
+                let yz: Vec<f64> = x
+                    .iter()
+                    .zip(&y)
+                    .map(|(&v, &yi)| if yi == 0.0 { 0.0 } else { yi * (v - m) })
+                    .collect();
+                let y_dot_z: f64 = yz.iter().sum();
+                let dl_dbeta: f64 = c
+                    .iter()
+                    .zip(&yz)
+                    .zip(&y)
+                    .map(|((&ci, &yzi), &yi)| ci * (yzi - yi * y_dot_z))
+                    .sum();
+                let a: Vec<f64> = q
+                    .iter()
+                    .map(|&v| {
+                        if v == 0.0 {
+                            0.0
+                        } else {
+                            -(v + eps).ln() - v / (v + eps)
+                        }
+                    })
+                    .collect();
+                let qa = dot(&q, &a);
+                for ((gi, &qi), &ai) in g.iter_mut().zip(&q).zip(&a) {
+                    *gi += dl_dbeta * slope * qi * (ai - qa);
+                }
+            }
+            g
+        }
+        Normalizer::Sparsemax | Normalizer::Entmax(_) => {
+            let alpha = match n {
+                Normalizer::Entmax(e) => e.alpha(),
+                _ => 2.0,
+            };
+            let s: Vec<f64> = y
+                .iter()
+                .map(|&v| if v > 0.0 { v.powf(2.0 - alpha) } else { 0.0 })
+                .collect();
+            let total: f64 = s.iter().sum();
+            if total == 0.0 {
+                return vec![0.0; y.len()];
+            }
+            let sc = dot(&s, c) / total;
+            s.iter().zip(c).map(|(&si, &ci)| si * (ci - sc)).collect()
+        }
+        Normalizer::Softpick => unreachable!("softpick has no fused kernel (tests/softpick.rs)"),
+    }
+}
+
+/// Hostile finite rows (huge spans, a large common offset, masks, a fully masked row) and an
+/// ordinary one: the fused backward of every normaliser — and the softmax family's composed
+/// references — equal the `f64` VJP above, not only "finite".
+#[test]
+fn gradients_on_hostile_rows_match_the_f64_oracle() {
+    let device = flex().autodiff();
+    let rows = [
+        vec![3e38f32, -3e38, 1.0, f32::NEG_INFINITY],
+        vec![1e6 + 1.0, 1e6, 1e6 - 1.0, f32::NEG_INFINITY],
+        vec![1e6 + 0.5, 1e6 + 0.25, 1e6, 1e6 - 0.25],
+        vec![1e30, 0.0, -1e30, 1e30],
+        vec![-3e38, -3e38, -3e38, -3e38],
+        vec![f32::NEG_INFINITY; 4],
+        vec![0.0, 0.0, 0.0, f32::NEG_INFINITY],
+        vec![1.5, -2.0, 0.25, 0.75],
+    ];
+    let (r, k) = (rows.len(), rows[0].len());
+    let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+    // A cotangent that differs across entries and rows (a constant one has zero VJP).
+    let cot: Vec<f32> = (0..r * k)
+        .map(|i| ((i * 37 % 11) as f32 - 5.0) / 4.0)
+        .collect();
+    let paths = all_normalizers()
+        .into_iter()
+        .flat_map(|n| [(n.clone(), true), (n, false)])
+        .filter(|(n, fused)| *fused || !n.is_sparse());
+    for (n, fused) in paths {
+        let x =
+            Tensor::<2>::from_data(TensorData::new(flat.clone(), [r, k]), &device).require_grad();
+        let c = Tensor::<2>::from_data(TensorData::new(cot.clone(), [r, k]), &device);
+        let y = if fused {
+            n.apply(x.clone(), -1)
+        } else {
+            n.apply_reference(x.clone(), -1)
+        };
+        let grads = (y.unwrap() * c).sum().backward();
+        let g = common::host(x.grad(&grads).expect("gradient"));
+        for (i, row) in rows.iter().enumerate() {
+            let c64: Vec<f64> = cot[i * k..(i + 1) * k]
+                .iter()
+                .map(|&v| f64::from(v))
+                .collect();
+            let want = oracle_vjp(&n, row, &c64);
+            let scale = want.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for (j, (&a, &b)) in g[i * k..(i + 1) * k].iter().zip(&want).enumerate() {
+                assert!(
+                    (f64::from(a) - b).abs() <= 2e-5 * scale,
+                    "{} (fused {fused}) row {i} {row:?}[{j}]: gradient {a} vs f64 {b}",
+                    n.name()
+                );
+                if row[j] == f32::NEG_INFINITY {
+                    assert_eq!(a, 0.0, "{}: a masked entry's gradient", n.name());
+                }
+            }
+        }
+    }
 }

@@ -19,9 +19,12 @@
 
 pub mod adaptive;
 pub mod entmax;
+pub mod llama4;
 pub mod quiet;
 pub mod scalable;
+pub mod sink;
 pub mod softmax;
+pub mod softpick;
 
 use core::fmt;
 
@@ -61,6 +64,10 @@ pub enum Normalizer {
     Entmax(Entmax),
     /// Softmax1 / quiet softmax: rows may sum to less than one.
     Softmax1,
+    /// Softpick, the rectified softmax (Zuhri et al., 2025): $\operatorname{ReLU}(e^{x}-1) /
+    /// \sum|e^{x}-1|$; exact zeros for $x \le 0$, rows sum to at most one
+    /// ([`softpick`]). Composed ops on every backend.
+    Softpick,
 }
 
 impl Default for Normalizer {
@@ -139,12 +146,18 @@ impl Normalizer {
 
     /// `true` if every unmasked row of the output sums to one (all but softmax1).
     pub fn sums_to_one(&self) -> bool {
-        !matches!(self, Self::Softmax1)
+        !matches!(self, Self::Softmax1 | Self::Softpick)
     }
 
-    /// `true` if the output can hold exact zeros for unmasked items (sparsemax, entmax).
+    /// `true` if the output can hold exact zeros for unmasked items (sparsemax, entmax,
+    /// softpick).
     pub fn is_sparse(&self) -> bool {
-        matches!(self, Self::Sparsemax | Self::Entmax(_))
+        matches!(self, Self::Sparsemax | Self::Entmax(_) | Self::Softpick)
+    }
+
+    /// Softpick (rectified softmax, arXiv 2504.20966).
+    pub fn softpick() -> Self {
+        Self::Softpick
     }
 
     /// Normalizes `logits` along `dim` (negative counts from the end).
@@ -186,7 +199,7 @@ impl Normalizer {
     ) -> Result<(Tensor<D>, Option<Tensor<D>>)> {
         let d = resolve_dim(dim, D)?;
         #[cfg(feature = "flex")]
-        if crate::kernel::fused_available(&logits) {
+        if crate::kernel::fused_available(&logits) && !matches!(self, Self::Softpick) {
             let (p, beta) = self.apply_fused(logits, d);
             // softmax1's β is the constant 1 of the kernel; the API reports none.
             let beta = if matches!(self, Self::Softmax1) {
@@ -236,7 +249,7 @@ impl Normalizer {
         dim: usize,
     ) -> Tensor<D> {
         #[cfg(feature = "flex")]
-        if crate::kernel::fused_available(&logits) {
+        if crate::kernel::fused_available(&logits) && !matches!(self, Self::Softpick) {
             return self.apply_fused(logits, dim).0;
         }
         self.apply_reference_resolved(logits, dim)
@@ -257,6 +270,7 @@ impl Normalizer {
             Self::Softmax1 => RowKind::Softmax1,
             Self::Sparsemax => return (fused_entmax(logits, dim, Entmax::sparsemax()), None),
             Self::Entmax(e) => return (fused_entmax(logits, dim, *e), None),
+            Self::Softpick => return (softpick::softpick_resolved(logits, dim), None),
         };
         let (p, beta) = fused_family(logits, dim, kind);
         (p, Some(beta))
@@ -276,6 +290,7 @@ impl Normalizer {
             Self::Sparsemax => Entmax::sparsemax().apply_resolved(logits, dim),
             Self::Entmax(e) => e.apply_resolved(logits, dim),
             Self::Softmax1 => quiet::softmax1_resolved(logits, dim),
+            Self::Softpick => softpick::softpick_resolved(logits, dim),
         }
     }
 }
@@ -293,6 +308,7 @@ impl fmt::Display for Normalizer {
             Self::Sparsemax => write!(f, "sparsemax"),
             Self::Entmax(e) => write!(f, "entmax(α={})", e.alpha()),
             Self::Softmax1 => write!(f, "softmax1"),
+            Self::Softpick => write!(f, "softpick"),
         }
     }
 }

@@ -1,0 +1,68 @@
+//! Softmax with a learnable **attention-sink logit** (OpenAI's gpt-oss, 2025; HF transformers'
+//! `GptOssAttention.sinks`): an extra logit $b$ per head that enters the denominator only,
+//!
+//! $$ w_k = \frac{e^{z_k}}{e^{b} + \sum_j e^{z_j}} , $$
+//!
+//! so a head can put mass $e^b/(e^b + \sum_j e^{z_j})$ on "nothing". $b = 0$ is softmax1
+//! ([`super::quiet`]); $b \to -\infty$ is softmax. transformers computes it by appending $b$
+//! as a last column, subtracting the row maximum, taking softmax and dropping the column —
+//! the same numbers; rigor never forms the extra column. The weights of a row sum to
+//! $1 - e^b/(e^b + \sum_j e^{z_j}) < 1$.
+
+use burn::tensor::Tensor;
+
+use crate::error::{Result, SoftmaxError};
+use crate::validate::resolve_dim;
+
+/// Softmax with a sink logit along `dim`: $w_k = e^{z_k} / (e^{b} + \sum_j e^{z_j})$,
+/// computed as $e^{z_k - m} / (e^{b - m} + \sum_j e^{z_j - m})$ with
+/// $m = \max(b, \max_j z_j)$, so huge finite logits and sinks do not overflow.
+///
+/// `sink` broadcasts against `logits` and has size 1 along `dim` — e.g. `[1, heads, 1, 1]`
+/// for one learnable sink per head of `[batch, heads, s_q, s_k]` scores. Gradients flow to
+/// both (`∂w_k/∂b = −w_k · p_sink`, `p_sink = e^b/(e^b + Σ_j e^{z_j})`).
+///
+/// Masked (`−∞`) logits get weight 0; a fully masked row gives zeros (all mass on the sink);
+/// a `NaN` or `+∞` logit, or a `NaN` / `+∞` sink, makes the row `NaN` (`+∞` sink: `0/∞`
+/// would be a silent 0, so rigor returns `NaN` there as the reference code's softmax does).
+///
+/// # Errors
+/// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist; [`SoftmaxError::ShapeMismatch`] if
+/// `sink` does not broadcast or is not of size 1 along `dim`.
+pub fn softmax_with_sink<const D: usize>(
+    logits: Tensor<D>,
+    dim: isize,
+    sink: Tensor<D>,
+) -> Result<Tensor<D>> {
+    let dim = resolve_dim(dim, D)?;
+    let ls = logits.dims();
+    let ss = sink.dims();
+    if ss[dim] != 1 || ls.iter().zip(ss.iter()).any(|(&l, &s)| s != 1 && s != l) {
+        return Err(SoftmaxError::ShapeMismatch {
+            op: "softmax_with_sink",
+            detail: format!(
+                "sink {ss:?} must broadcast against logits {ls:?} with size 1 along dim {dim}"
+            ),
+        });
+    }
+    if logits.shape().num_elements() == 0 {
+        return Ok(logits);
+    }
+    let mut row_shape = ls;
+    row_shape[dim] = 1;
+    let sink = sink.expand(row_shape);
+    // m = max(b, row max): −∞ rows (fully masked) take b; the shift is detached (the weights
+    // do not depend on it).
+    let m = logits
+        .clone()
+        .detach()
+        .max_dim(dim)
+        .max_pair(sink.clone().detach());
+    // A +∞ sink: make the row NaN rather than 0/∞ = 0.
+    let m = m
+        .clone()
+        .mask_fill(m.clone().equal_elem(f32::INFINITY), f32::NAN);
+    let e = (logits - m.clone()).exp();
+    let denominator = e.clone().sum_dim(dim) + (sink - m).exp();
+    Ok(e / denominator)
+}
