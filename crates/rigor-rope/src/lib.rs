@@ -28,6 +28,7 @@
 //! | *Round and Round* §5, claim 4 | drift bound, wavelength | [`theory::drift`], [`frequencies::wavelength`] |
 //! | *Round and Round* §6, claim 5 | frequency usage (JSON, SVG heatmap) | [`theory::usage`] |
 //! | HF transformers `modeling_rope_utils` | every layer's RoPE from a `config.json` (v4 `rope_scaling`, v5 `rope_parameters`, per layer type, NoPE layers) | [`hf`] |
+//! | — | the encoding as a Burn `Module` a model holds as a field (`forward(q, k, positions)`) | [`module`] |
 //! | — | fused Flex rotation (one pass, in place, q and k in one call, fused backward) | `kernel` (feature `flex`) |
 //!
 //! ## Conventions
@@ -73,6 +74,7 @@ pub mod hf;
 #[cfg(feature = "flex")]
 pub mod kernel;
 pub mod layout;
+pub mod module;
 pub mod scaling;
 pub mod theory;
 pub mod xpos;
@@ -83,5 +85,6 @@ pub use config::{Axes, RopeConfig};
 pub use error::{Result, RopeError};
 pub use frequencies::{Frequencies, Rotation, default_inv_freq, wavelength};
 pub use layout::{Layout, layout_permutation, permute_last_dim, permute_projection};
+pub use module::RotaryEmbedding;
 pub use scaling::{Llama3Config, LongRopeConfig, Scaling, YarnAttention, YarnConfig};
 pub use xpos::XPosConfig;
