@@ -86,6 +86,16 @@ impl HfModel {
         self.decoder.set_normalizer(normalizer);
     }
 
+    /// Uses any [`Normalize`](rigor_softmax::Normalize) implementor — a user's own — in every
+    /// layer's attention (see [`PretrainedDecoder::set_custom_normalizer`]); the weights are
+    /// untouched and [`set_normalizer`](Self::set_normalizer) goes back to a built-in one.
+    pub fn set_custom_normalizer(
+        &mut self,
+        normalizer: std::sync::Arc<dyn rigor_softmax::Normalize>,
+    ) {
+        self.decoder.set_custom_normalizer(normalizer);
+    }
+
     /// Next-token logits `[b, s, V]`.
     ///
     /// # Errors

@@ -17,6 +17,8 @@
 //! | *Softmax is not Enough* §2–4 | the normalizer $\mathcal N$ as a run-time choice | [`MultiHeadAttention::set_normalizer`] |
 //! | *Softmax is not Enough*, Fig. 2 / App. A | max retrieval: items → MLP → one learned-query head → MLP | [`model::set_readout`] |
 //! | *Round and Round We Go!* §2–6 | RoPE / p-RoPE / NoPE in attention, per-head $q, k$ | [`attention`] ([`MultiHeadAttention::queries_keys`]) |
+//! | Ainslie et al. 2023 (GQA); Shazeer 2019 (MQA) | grouped- / multi-query heads | [`MultiHeadAttentionConfig::n_kv_heads`] |
+//! | — | `burn::nn::attention`'s API (config, `MhaInput`, `MhaOutput`, parameter names) over rigor's attention | [`burn_compat`] |
 //! | — | causal and key-padding masks | [`attention::mask`] |
 //! | — | KV cache for incremental decoding | [`attention::cache`] |
 //! | Xiong et al. 2020 (pre-LN) | pre-norm block, MLP, LayerNorm/RMSNorm | [`block`] |
@@ -81,9 +83,10 @@ pub mod kernel;
 pub mod loss;
 pub mod model;
 
+pub use attention::burn_compat;
 pub use attention::{
-    AttentionKernel, AttentionMask, AttentionOutput, KvCache, MultiHeadAttention,
-    MultiHeadAttentionConfig, causal_mask, mask_logits,
+    AttentionKernel, AttentionMask, AttentionOutput, KvCache, LearnedNormalizer,
+    MultiHeadAttention, MultiHeadAttentionConfig, causal_mask, mask_logits,
 };
 pub use block::{Mlp, MlpConfig, Norm, NormKind, TransformerBlock, TransformerBlockConfig};
 pub use error::{NnError, Result};

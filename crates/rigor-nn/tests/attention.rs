@@ -14,6 +14,7 @@
 
 mod common;
 
+use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use common::{assert_close, host, input3, padding, tokens};
 use rigor_nn::*;
@@ -679,4 +680,453 @@ fn burn_kernel_keeps_fully_masked_rows_finite_and_a_nan_reaches_the_block_output
             );
         }
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grouped-query and multi-query attention.
+
+/// `[d, n_kv·hd]` key/value weights → `[d, n_heads·hd]`, head `h` a copy of kv head
+/// `h / group` (and the same for the bias).
+fn repeat_heads(linear: &burn::nn::Linear, group: usize, hd: usize) -> burn::nn::Linear {
+    use burn::module::Param;
+    let w = linear.weight.val();
+    let [d, width] = w.dims();
+    let kv = width / hd;
+    let w = w
+        .reshape([d, kv, 1, hd])
+        .expand([d, kv, group, hd])
+        .reshape([d, kv * group * hd]);
+    let b = linear.bias.as_ref().map(|b| {
+        Param::from_tensor(
+            b.val()
+                .reshape([kv, 1, hd])
+                .expand([kv, group, hd])
+                .reshape([kv * group * hd]),
+        )
+    });
+    burn::nn::Linear {
+        weight: Param::from_tensor(w),
+        bias: b,
+    }
+}
+
+/// GQA / MQA equals plain multi-head attention whose key and value heads are copies of the
+/// shared ones (HF's `repeat_kv` order), with RoPE, causal and padding masks, through every
+/// kernel; the KV cache holds only the kv heads and reproduces the full forward.
+#[test]
+fn grouped_query_attention_equals_multi_head_with_repeated_kv_heads() {
+    for_each_device(|device| {
+        for n_kv in [1usize, 2] {
+            for normalizer in [Normalizer::softmax(), Normalizer::adaptive()] {
+                let config = MultiHeadAttentionConfig::new(16, 4)
+                    .with_n_kv_heads(Some(n_kv))
+                    .with_rope(Some(RopeConfig::new(4)))
+                    .with_normalizer(normalizer.clone());
+                let gqa = config.init(device).unwrap();
+                assert_eq!((gqa.n_heads(), gqa.n_kv_heads()), (4, n_kv));
+                assert_eq!(gqa.key.weight.dims(), [16, n_kv * 4]);
+                let mut full = config.clone().with_n_kv_heads(None).init(device).unwrap();
+                assert_eq!(full.n_kv_heads(), 4);
+                full.query = gqa.query.clone();
+                full.output = gqa.output.clone();
+                full.key = repeat_heads(&gqa.key, 4 / n_kv, 4);
+                full.value = repeat_heads(&gqa.value, 4 / n_kv, 4);
+                assert!(gqa.num_params() < full.num_params());
+
+                let x = input3(2, 6, 16, 7, device);
+                let pad = padding(
+                    &[vec![false; 6], vec![false, false, false, false, true, true]],
+                    device,
+                );
+                for mask in [
+                    AttentionMask::causal(),
+                    AttentionMask::causal().with_key_padding(pad.clone()),
+                ] {
+                    let want = host(full.forward(x.clone(), &mask).unwrap());
+                    for kernel in KERNELS {
+                        let got = host(
+                            gqa.clone()
+                                .with_kernel(kernel)
+                                .forward(x.clone(), &mask)
+                                .unwrap(),
+                        );
+                        assert_close(
+                            &got,
+                            &want,
+                            TOL,
+                            &format!("n_kv {n_kv} {normalizer} {kernel:?}"),
+                        );
+                    }
+                }
+                // The cache holds n_kv heads, fed in two chunks.
+                let mut cache = KvCache::new();
+                let a = gqa
+                    .forward_cached(
+                        x.clone().narrow(1, 0, 4),
+                        &mut cache,
+                        &AttentionMask::causal(),
+                    )
+                    .unwrap();
+                let b = gqa
+                    .forward_cached(
+                        x.clone().narrow(1, 4, 2),
+                        &mut cache,
+                        &AttentionMask::causal(),
+                    )
+                    .unwrap();
+                assert_eq!(cache.keys().unwrap().dims(), [2, n_kv, 6, 4]);
+                let want = host(full.forward(x.clone(), &AttentionMask::causal()).unwrap());
+                assert_close(&host(Tensor::cat(vec![a, b], 1)), &want, TOL, "GQA cache");
+                // Frequency usage reads the kv heads.
+                let (q, k) = gqa.queries_keys(x).unwrap();
+                assert_eq!((q.dims(), k.dims()), ([2, 4, 6, 4], [2, n_kv, 6, 4]));
+            }
+        }
+    });
+}
+
+#[test]
+fn kv_head_counts_that_do_not_divide_are_refused() {
+    let device = Device::flex();
+    for n_kv in [0usize, 3, 5] {
+        let err = MultiHeadAttentionConfig::new(16, 4)
+            .with_n_kv_heads(Some(n_kv))
+            .init(&device)
+            .unwrap_err();
+        assert!(err.to_string().contains("n_kv_heads"), "n_kv {n_kv}: {err}");
+    }
+    // Through the block and decoder configs too.
+    assert!(
+        TransformerBlockConfig::new(16, 4)
+            .with_n_kv_heads(Some(3))
+            .init(&device)
+            .is_err()
+    );
+    let lm = DecoderLmConfig::new(11, 16, 4, 1)
+        .with_n_kv_heads(Some(2))
+        .init(&device)
+        .unwrap();
+    let logits = lm.forward(tokens(&[vec![1, 2, 3]], &device), None).unwrap();
+    assert_eq!(logits.dims(), [1, 3, 11]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A user's own normalizer through the open `Normalize` trait.
+
+/// Softmax of the scores times a per-head factor (a normalizer rigor does not ship).
+#[derive(Debug)]
+struct PerHeadSharpness(Vec<f32>);
+
+impl rigor_softmax::Normalize for PerHeadSharpness {
+    fn name(&self) -> String {
+        "per-head sharpness".into()
+    }
+    fn normalize(&self, scores: Tensor<4>) -> rigor_softmax::Result<Tensor<4>> {
+        let h = self.0.len();
+        let f = Tensor::<1>::from_floats(self.0.as_slice(), &scores.device()).reshape([1, h, 1, 1]);
+        Normalizer::softmax().apply(scores * f, -1)
+    }
+}
+
+/// Always refuses (to show errors come back as errors).
+#[derive(Debug)]
+struct Refuses;
+
+impl rigor_softmax::Normalize for Refuses {
+    fn name(&self) -> String {
+        "refuses".into()
+    }
+    fn normalize(&self, scores: Tensor<4>) -> rigor_softmax::Result<Tensor<4>> {
+        Normalizer::softmax().apply(scores, 7)
+    }
+}
+
+#[test]
+fn a_custom_normalizer_drives_attention_and_its_gradients() {
+    use std::sync::Arc;
+    for_each_device(|device| {
+        let x = input3(2, 5, 8, 3, device);
+        let mask = AttentionMask::causal();
+        // A built-in's own type behind the trait equals the built-in.
+        let builtin = mha(true, Normalizer::adaptive(), device);
+        let custom = builtin
+            .clone()
+            .with_custom_normalizer(Arc::new(rigor_softmax::AdaptiveTemperature::default()));
+        assert_eq!(
+            host(custom.forward(x.clone(), &mask).unwrap()),
+            host(builtin.forward(x.clone(), &mask).unwrap())
+        );
+        // A user's normalizer: the weights are exactly its map of the scores.
+        let sharp = PerHeadSharpness(vec![1.0, 3.0]);
+        let m = mha(true, Normalizer::softmax(), device)
+            .with_custom_normalizer(Arc::new(PerHeadSharpness(vec![1.0, 3.0])));
+        assert_eq!(m.custom_normalizer().unwrap().name(), "per-head sharpness");
+        let out = m.forward_with_weights(x.clone(), &mask).unwrap();
+        let want =
+            rigor_softmax::Normalize::normalize(&sharp, out.scores.clone().unwrap()).unwrap();
+        assert_eq!(host(out.weights.clone().unwrap()), host(want));
+        // It is not softmax: head 1 is sharper.
+        let plain = mha(true, Normalizer::softmax(), device);
+        let mut plain = plain;
+        plain.query = m.query.clone();
+        plain.key = m.key.clone();
+        plain.value = m.value.clone();
+        plain.output = m.output.clone();
+        let soft = plain.forward_with_weights(x.clone(), &mask).unwrap();
+        assert!(
+            host(soft.weights.unwrap())
+                .iter()
+                .zip(host(out.weights.unwrap()))
+                .any(|(a, b)| (a - b).abs() > 1e-3)
+        );
+        // set_normalizer goes back to a built-in.
+        let mut back = m.clone();
+        back.set_normalizer(Normalizer::softmax());
+        assert!(back.custom_normalizer().is_none());
+        assert_close(
+            &host(back.forward(x.clone(), &mask).unwrap()),
+            &host(plain.forward(x.clone(), &mask).unwrap()),
+            TOL,
+            "back to softmax",
+        );
+        // Its errors come back as errors.
+        let bad =
+            mha(false, Normalizer::softmax(), device).with_custom_normalizer(Arc::new(Refuses));
+        assert!(matches!(bad.forward(x, &mask), Err(NnError::Softmax(_))));
+    });
+    // Gradients reach the projections through it.
+    rigor_testkit::for_each_autodiff_device(|device| {
+        let m = mha(true, Normalizer::softmax(), device)
+            .with_custom_normalizer(Arc::new(PerHeadSharpness(vec![0.5, 2.0])));
+        let x = input3(1, 4, 8, 5, device);
+        let grads = m
+            .forward(x, &AttentionMask::causal())
+            .unwrap()
+            .powi_scalar(2)
+            .sum()
+            .backward();
+        let g = host(m.query.weight.grad(&grads).expect("query gradient"));
+        assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0));
+    });
+}
+
+#[test]
+fn the_decoder_takes_a_custom_normalizer_in_every_block() {
+    use std::sync::Arc;
+    let device = Device::flex();
+    let lm = DecoderLmConfig::new(11, 8, 2, 2)
+        .with_normalizer(Normalizer::entmax(1.5).unwrap())
+        .init(&device)
+        .unwrap();
+    let tokens = tokens(&[vec![1, 2, 3, 4]], &device);
+    let want = host(lm.forward(tokens.clone(), None).unwrap());
+    let mut custom = lm.clone();
+    custom.set_normalizer(Normalizer::softmax());
+    custom.set_custom_normalizer(Arc::new(rigor_softmax::Entmax::new(1.5).unwrap()));
+    assert_eq!(host(custom.forward(tokens, None).unwrap()), want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Learned per-head normalizer parameters: SSMax scales and attention sinks.
+
+fn with_weights_of(
+    mut target: MultiHeadAttention,
+    source: &MultiHeadAttention,
+) -> MultiHeadAttention {
+    target.query = source.query.clone();
+    target.key = source.key.clone();
+    target.value = source.value.clone();
+    target.output = source.output.clone();
+    target
+}
+
+#[test]
+fn learned_normalizers_start_as_their_fixed_forms_and_are_parameters() {
+    use burn::module::Param;
+    for_each_device(|device| {
+        let x = input3(2, 5, 8, 11, device);
+        let mask = AttentionMask::causal();
+        for (learned, fixed) in [
+            (
+                LearnedNormalizer::Sinks { sink: 0.0 },
+                Normalizer::softmax1(),
+            ),
+            (
+                LearnedNormalizer::ScalableSoftmax { s: 0.7 },
+                Normalizer::scalable(0.7).unwrap(),
+            ),
+        ] {
+            let config = MultiHeadAttentionConfig::new(8, 2)
+                .with_rope(Some(RopeConfig::new(4)))
+                .with_learned(Some(learned.clone()));
+            let m = config.init(device).unwrap();
+            assert!(m.learned_normalizer_active());
+            assert_eq!(
+                m.num_params(),
+                4 * (8 * 8 + 8) + 2,
+                "{learned:?}: two per-head values"
+            );
+            let f = with_weights_of(mha(true, fixed.clone(), device), &m);
+            assert_close(
+                &host(m.forward(x.clone(), &mask).unwrap()),
+                &host(f.forward(x.clone(), &mask).unwrap()),
+                TOL,
+                &format!("{learned:?} vs {fixed}"),
+            );
+            // Per-head values act per head: raise head 1's only.
+            let mut moved = m.clone();
+            let bump = |p: &Param<Tensor<1>>| {
+                Param::from_tensor(p.val() + Tensor::<1>::from_floats([0.0, 2.0], device))
+            };
+            moved.sinks = m.sinks.as_ref().map(bump);
+            moved.ssmax_scale = m.ssmax_scale.as_ref().map(bump);
+            let a = host(
+                m.forward_with_weights(x.clone(), &mask)
+                    .unwrap()
+                    .weights
+                    .unwrap(),
+            );
+            let b = host(
+                moved
+                    .forward_with_weights(x.clone(), &mask)
+                    .unwrap()
+                    .weights
+                    .unwrap(),
+            );
+            let per_head = 5 * 5;
+            let (h0, h1): (Vec<_>, Vec<_>) = (0..a.len()).partition(|i| (i / per_head) % 2 == 0);
+            assert!(
+                h0.iter().all(|&i| a[i] == b[i]),
+                "{learned:?}: head 0 untouched"
+            );
+            assert!(
+                h1.iter().any(|&i| (a[i] - b[i]).abs() > 1e-3),
+                "{learned:?}: head 1 moved"
+            );
+            // set_normalizer switches to a built-in; use_learned_normalizer switches back.
+            let mut s = moved.clone();
+            s.set_normalizer(Normalizer::softmax());
+            assert!(!s.learned_normalizer_active());
+            assert!(s.use_learned_normalizer());
+            assert_eq!(
+                host(s.forward(x.clone(), &mask).unwrap()),
+                host(moved.forward(x.clone(), &mask).unwrap())
+            );
+        }
+        assert!(
+            !mha(false, Normalizer::softmax(), device)
+                .clone()
+                .use_learned_normalizer()
+        );
+    });
+}
+
+#[test]
+fn learned_parameters_get_gradients_and_survive_save_and_load() {
+    use burn::module::Param;
+    rigor_testkit::for_each_autodiff_device(|device| {
+        let x = input3(1, 4, 8, 2, device);
+        let mask = AttentionMask::causal();
+        for learned in [
+            LearnedNormalizer::Sinks { sink: 0.3 },
+            LearnedNormalizer::ScalableSoftmax { s: 1.2 },
+        ] {
+            let m = MultiHeadAttentionConfig::new(8, 2)
+                .with_learned(Some(learned.clone()))
+                .init(device)
+                .unwrap();
+            let loss =
+                |m: &MultiHeadAttention| m.forward(x.clone(), &mask).unwrap().powi_scalar(2).sum();
+            let grads = loss(&m).backward();
+            let p = m.sinks.as_ref().or(m.ssmax_scale.as_ref()).unwrap();
+            let g = host(p.grad(&grads).expect("per-head gradient"));
+            assert!(
+                g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0),
+                "{learned:?}: {g:?}"
+            );
+            // Central differences on head 0.
+            let h = 1e-2f32;
+            let shifted = |d: f32| {
+                let mut m2 = m.clone();
+                let moved = Param::from_tensor(
+                    (p.val() + Tensor::<1>::from_floats([d, 0.0], device)).detach(),
+                );
+                match learned {
+                    LearnedNormalizer::Sinks { .. } => m2.sinks = Some(moved),
+                    LearnedNormalizer::ScalableSoftmax { .. } => m2.ssmax_scale = Some(moved),
+                }
+                host(loss(&m2))[0]
+            };
+            let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
+            assert!(
+                (fd - g[0]).abs() <= 2e-2 * (1.0 + g[0].abs()),
+                "{learned:?}: fd {fd} vs {}",
+                g[0]
+            );
+        }
+    });
+    // Trained values are saved and loaded with the record.
+    let device = Device::flex();
+    let dir = std::env::temp_dir().join(format!("rigor-nn-sinks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = MultiHeadAttentionConfig::new(8, 2)
+        .with_learned(Some(LearnedNormalizer::Sinks { sink: 0.0 }));
+    let mut m = config.init(&device).unwrap();
+    m.sinks = Some(Param::from_tensor(Tensor::<1>::from_floats(
+        [1.5, -0.5],
+        &device,
+    )));
+    let x = input3(1, 4, 8, 2, &device);
+    let before = host(m.forward(x.clone(), &AttentionMask::causal()).unwrap());
+    rigor_nn::checkpoint::save(m, dir.join("m.bpk")).unwrap();
+    let loaded =
+        rigor_nn::checkpoint::load(config.init(&device).unwrap(), dir.join("m.bpk")).unwrap();
+    assert_eq!(host(loaded.sinks.as_ref().unwrap().val()), vec![1.5, -0.5]);
+    assert_eq!(
+        host(loaded.forward(x, &AttentionMask::causal()).unwrap()),
+        before
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn invalid_learned_normalizers_are_refused() {
+    let device = Device::flex();
+    for (learned, normalizer) in [
+        (
+            LearnedNormalizer::ScalableSoftmax { s: 0.0 },
+            Normalizer::softmax(),
+        ),
+        (
+            LearnedNormalizer::ScalableSoftmax { s: f64::NAN },
+            Normalizer::softmax(),
+        ),
+        (
+            LearnedNormalizer::Sinks {
+                sink: f64::INFINITY,
+            },
+            Normalizer::softmax(),
+        ),
+        (
+            LearnedNormalizer::Sinks { sink: 0.0 },
+            Normalizer::adaptive(),
+        ),
+    ] {
+        let r = MultiHeadAttentionConfig::new(8, 2)
+            .with_learned(Some(learned.clone()))
+            .with_normalizer(normalizer)
+            .init(&device);
+        assert!(r.is_err(), "{learned:?}");
+    }
+    // Through the decoder config, and a decoder with sinks trains a step's worth of forward.
+    let lm = DecoderLmConfig::new(11, 8, 2, 1)
+        .with_learned(Some(LearnedNormalizer::Sinks { sink: 0.0 }))
+        .init(&device)
+        .unwrap();
+    assert_eq!(
+        lm.forward(tokens(&[vec![1, 2, 3]], &device), None)
+            .unwrap()
+            .dims(),
+        [1, 3, 11]
+    );
 }

@@ -247,6 +247,18 @@ fn configs_round_trip_through_json() {
     assert_eq!(back.normalizer, config.normalizer);
     assert_eq!(back.norm, NormKind::RmsNorm);
     assert!(back.tie_embeddings);
+    assert_eq!(back.n_kv_heads, None);
+
+    // A config saved before grouped-query heads existed (no `n_kv_heads` key) still loads, as
+    // plain multi-head attention; one with the key keeps it.
+    let mut value = serde_json::to_value(&config).unwrap();
+    value.as_object_mut().unwrap().remove("n_kv_heads");
+    let old: DecoderLmConfig = serde_json::from_value(value).unwrap();
+    assert_eq!(old.n_kv_heads, None);
+    let gqa = config.clone().with_n_kv_heads(Some(1));
+    let back: DecoderLmConfig =
+        serde_json::from_str(&serde_json::to_string(&gqa).unwrap()).unwrap();
+    assert_eq!(back.n_kv_heads, Some(1));
 
     let readout = SetReadoutConfig::new(3, 8, 2)
         .with_query(QuerySource::Input { d_query: 5 })

@@ -248,3 +248,24 @@ fn random_init_runs_every_normalizer_and_rejects_bad_tokens() {
     let t = Tensor::<2, Int>::from_data(TensorData::new(Vec::<i64>::new(), [1, 0]), &device);
     assert!(model.forward(t).is_err());
 }
+
+#[test]
+fn a_custom_normalizer_replaces_the_builtin_in_every_layer() {
+    let device = Device::flex();
+    let mut c = config(4, 2, Some(3), 2);
+    c.attn_logit_softcap = Some(5.0);
+    let mut model = c.init_random(7, &device).unwrap();
+    let ids = [1i64, 5, 2, 9, 3];
+    model.set_normalizer(Normalizer::entmax(1.5).unwrap());
+    let want = logits(&model, &ids, &device);
+    // Entmax's own type behind the trait: the same logits, bit for bit.
+    model.set_normalizer(Normalizer::softmax());
+    let softmax = logits(&model, &ids, &device);
+    model.set_custom_normalizer(std::sync::Arc::new(
+        rigor_softmax::Entmax::new(1.5).unwrap(),
+    ));
+    assert_eq!(logits(&model, &ids, &device), want);
+    // set_normalizer drops it again.
+    model.set_normalizer(Normalizer::softmax());
+    assert_eq!(logits(&model, &ids, &device), softmax);
+}

@@ -21,19 +21,23 @@
 //! (no host buffer per call).
 //!
 //! - [`mask`] — causal and key-padding masks.
+//! - [`burn_compat`] — `burn::nn::attention`'s names (config, `MhaInput`, `MhaOutput`) over
+//!   rigor's attention: swapping is the `use` line.
 //! - [`cache`] — the KV cache for incremental decoding.
 
+pub mod burn_compat;
 pub mod cache;
 pub mod mask;
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Tensor};
 use rigor_rope::{Positions, Role, Rope, RopeConfig, TensorLayout};
-use rigor_softmax::Normalizer;
+use rigor_softmax::{Normalize, Normalizer};
+use std::sync::Arc;
 
 use crate::error::{NnError, Result as NnResult, nonzero, positive, probability};
 pub use cache::KvCache;
@@ -61,8 +65,14 @@ pub use mask::{AttentionMask, causal_mask, mask_logits};
 pub struct MultiHeadAttentionConfig {
     /// Model width $d_{model}$ (input and output features).
     pub d_model: usize,
-    /// Number of heads; must divide `d_model`.
+    /// Number of (query) heads; must divide `d_model`.
     pub n_heads: usize,
+    /// Key/value heads, for grouped-query attention (Ainslie et al., 2023, *GQA*): query head
+    /// $h$ reads key/value head $\lfloor h / g \rfloor$, $g = n_{heads} / n_{kv}$ (HF's
+    /// `repeat_kv` order); `Some(1)` is multi-query attention (Shazeer, 2019). `None` is
+    /// `n_heads` (plain multi-head). Must divide `n_heads`. $W_K$ and $W_V$ are then
+    /// `d_model × n_kv·d_head` and the [`KvCache`] holds `n_kv` heads.
+    pub n_kv_heads: Option<usize>,
     /// The map from logits to weights.
     #[config(default = "Normalizer::softmax()")]
     pub normalizer: Normalizer,
@@ -76,6 +86,32 @@ pub struct MultiHeadAttentionConfig {
     pub dropout: f64,
     /// Logit scale $s$; `None` is $1/\sqrt{d_{head}}$.
     pub scale: Option<f64>,
+    /// A normalizer with learnable per-head parameters (SSMax's $s_h$, attention sinks
+    /// $b_h$), trained with the weights and saved in the record; it replaces `normalizer`,
+    /// which must then be the plain softmax. `None`: no learned normalizer.
+    pub learned: Option<LearnedNormalizer>,
+}
+
+/// A normalizer whose parameters the attention learns, one per head (`[n_heads]` `Param`s of
+/// [`MultiHeadAttention`], `ssmax_scale` / `sinks`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum LearnedNormalizer {
+    /// SSMax with a learnable scale per head (Nakanishi 2025, arXiv 2501.19399, §3:
+    /// "$s$ is a learnable scalar"): $\alpha = \operatorname{softmax}(s_h \ln n \cdot e)$, $n$ the
+    /// unmasked keys of the row ([`rigor_softmax::scalable_softmax_learned`]); every $s_h$
+    /// starts at `s` (finite, `> 0`). Nothing keeps $s_h$ positive during training.
+    ScalableSoftmax {
+        /// Initial $s$ of every head.
+        s: f64,
+    },
+    /// Softmax with a learnable sink logit per head (OpenAI gpt-oss, 2025):
+    /// $\alpha_{ij} = e^{e_{ij}} / (e^{b_h} + \sum_k e^{e_{ik}})$
+    /// ([`rigor_softmax::softmax_with_sink`]); every $b_h$ starts at `sink` (finite; 0 is
+    /// softmax1, transformers initialises gpt-oss's sinks from the checkpoint).
+    Sinks {
+        /// Initial $b$ of every head.
+        sink: f64,
+    },
 }
 
 impl MultiHeadAttentionConfig {
@@ -84,10 +120,21 @@ impl MultiHeadAttentionConfig {
     /// # Errors
     /// [`NnError::ZeroSize`], [`NnError::HeadsDoNotDivide`], [`NnError::OddHeadDimWithRope`],
     /// [`NnError::RopeHeadDim`], [`NnError::Rope`] (any other invalid RoPE setting),
-    /// [`NnError::InvalidParameter`] (dropout not in `[0, 1)`, scale not finite and `> 0`).
+    /// [`NnError::InvalidParameter`] (dropout not in `[0, 1)`, scale not finite and `> 0`,
+    /// `n_kv_heads` zero or not a divisor of `n_heads`).
     pub fn validate(&self) -> NnResult<usize> {
         nonzero("d_model", self.d_model)?;
         nonzero("n_heads", self.n_heads)?;
+        if let Some(kv) = self.n_kv_heads {
+            nonzero("n_kv_heads", kv)?;
+            if !self.n_heads.is_multiple_of(kv) {
+                return Err(NnError::InvalidParameter {
+                    name: "n_kv_heads",
+                    value: kv as f64,
+                    reason: "must divide n_heads (grouped-query attention)",
+                });
+            }
+        }
         if !self.d_model.is_multiple_of(self.n_heads) {
             return Err(NnError::HeadsDoNotDivide {
                 d_model: self.d_model,
@@ -111,6 +158,29 @@ impl MultiHeadAttentionConfig {
         if let Some(s) = self.scale {
             positive("scale", s)?;
         }
+        if let Some(learned) = &self.learned {
+            if self.normalizer != Normalizer::softmax() {
+                return Err(NnError::InvalidParameter {
+                    name: "learned",
+                    value: f64::NAN,
+                    reason: "a learned normalizer replaces the softmax: leave `normalizer` at softmax()",
+                });
+            }
+            match *learned {
+                LearnedNormalizer::ScalableSoftmax { s } => {
+                    positive("learned ssmax s", s)?;
+                }
+                LearnedNormalizer::Sinks { sink } => {
+                    if !sink.is_finite() {
+                        return Err(NnError::InvalidParameter {
+                            name: "learned sink",
+                            value: sink,
+                            reason: "must be finite",
+                        });
+                    }
+                }
+            }
+        }
         Ok(head_dim)
     }
 
@@ -120,20 +190,33 @@ impl MultiHeadAttentionConfig {
     /// See [`validate`](MultiHeadAttentionConfig::validate).
     pub fn init(&self, device: &burn::tensor::Device) -> NnResult<MultiHeadAttention> {
         let head_dim = self.validate()?;
+        let n_kv_heads = self.n_kv_heads.unwrap_or(self.n_heads);
         let linear = LinearConfig::new(self.d_model, self.d_model).with_bias(self.bias);
+        let kv_linear = LinearConfig::new(self.d_model, n_kv_heads * head_dim).with_bias(self.bias);
         let rope = match &self.rope {
             Some(r) => Some(r.clone().init()?),
             None => None,
         };
+        let per_head = |v: f64| Param::from_tensor(Tensor::<1>::full([self.n_heads], v, device));
+        let (ssmax_scale, sinks) = match self.learned {
+            Some(LearnedNormalizer::ScalableSoftmax { s }) => (Some(per_head(s)), None),
+            Some(LearnedNormalizer::Sinks { sink }) => (None, Some(per_head(sink))),
+            None => (None, None),
+        };
         Ok(MultiHeadAttention {
+            ssmax_scale,
+            sinks,
+            use_learned: self.learned.is_some(),
             query: linear.init(device),
-            key: linear.init(device),
-            value: linear.init(device),
+            key: kv_linear.init(device),
+            value: kv_linear.init(device),
             output: linear.init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
             normalizer: self.normalizer.clone(),
+            custom: None,
             rope,
             n_heads: self.n_heads,
+            n_kv_heads,
             head_dim,
             scale: self.scale.unwrap_or_else(|| 1.0 / (head_dim as f64).sqrt()),
             kernel: AttentionKernel::default(),
@@ -174,8 +257,9 @@ pub enum AttentionKernel {
 /// optional rotary encoding. Build with [`MultiHeadAttentionConfig`]; see the
 /// [module docs](self) for the formula.
 ///
-/// Parameters: `query`, `key`, `value`, `output`, each a `d_model × d_model` [`Linear`]. The
-/// normalizer and the RoPE tables are not parameters (not recorded, not trained).
+/// Parameters: `query` and `output`, `d_model × d_model` [`Linear`]s; `key` and `value`,
+/// `d_model × n_kv·d_head` (`d_model × d_model` without grouped-query heads). The normalizer
+/// and the RoPE tables are not parameters (not recorded, not trained).
 #[derive(Module, Debug)]
 pub struct MultiHeadAttention {
     /// $W_Q$.
@@ -188,11 +272,20 @@ pub struct MultiHeadAttention {
     pub output: Linear,
     /// Dropout on the attention weights.
     pub dropout: Dropout,
+    /// SSMax's learnable per-head scales $s_h$, `[n_heads]` ([`LearnedNormalizer`]).
+    pub ssmax_scale: Option<Param<Tensor<1>>>,
+    /// Learnable per-head sink logits $b_h$, `[n_heads]` ([`LearnedNormalizer`]).
+    pub sinks: Option<Param<Tensor<1>>>,
+    #[module(skip)]
+    use_learned: bool,
     #[module(skip)]
     normalizer: Normalizer,
     #[module(skip)]
+    custom: Option<Arc<dyn Normalize>>,
+    #[module(skip)]
     rope: Option<Rope>,
     n_heads: usize,
+    n_kv_heads: usize,
     head_dim: usize,
     scale: f64,
     #[module(skip)]
@@ -218,15 +311,58 @@ impl MultiHeadAttention {
         &self.normalizer
     }
 
-    /// Replaces the normalizer; the weights are untouched.
+    /// Replaces the normalizer with a built-in one (and drops a custom one); the weights are
+    /// untouched. A learned normalizer's parameters stay (recorded, trained if used) but are
+    /// no longer used until [`use_learned_normalizer`](Self::use_learned_normalizer).
     pub fn set_normalizer(&mut self, normalizer: Normalizer) {
         self.normalizer = normalizer;
+        self.custom = None;
+        self.use_learned = false;
+    }
+
+    /// Goes back to the learned normalizer (SSMax scales or sinks) after
+    /// [`set_normalizer`](Self::set_normalizer); returns `false` (and changes nothing) if this
+    /// attention has none. A custom normalizer is dropped.
+    pub fn use_learned_normalizer(&mut self) -> bool {
+        if self.ssmax_scale.is_none() && self.sinks.is_none() {
+            return false;
+        }
+        self.custom = None;
+        self.use_learned = true;
+        true
+    }
+
+    /// Whether the learned normalizer computes the weights now.
+    pub fn learned_normalizer_active(&self) -> bool {
+        self.custom.is_none() && self.use_learned
     }
 
     /// Builder form of [`set_normalizer`](Self::set_normalizer).
     pub fn with_normalizer(mut self, normalizer: Normalizer) -> Self {
-        self.normalizer = normalizer;
+        self.set_normalizer(normalizer);
         self
+    }
+
+    /// Uses any [`Normalize`] implementor — a user's own normalizer, or a built-in's type —
+    /// in place of the built-in [`normalizer`](Self::normalizer) until
+    /// [`set_normalizer`](Self::set_normalizer) is called again. Attention then always takes
+    /// the composed path, $\mathcal N(s\,QK^\top)V$, with the scores
+    /// `[batch, heads, s_q, s_k]` handed to [`Normalize::normalize`] (masked keys at
+    /// $-\infty$). Like the built-in normalizer it is not a parameter: it is neither recorded
+    /// in checkpoints nor in the config (set it again after loading).
+    pub fn set_custom_normalizer(&mut self, normalizer: Arc<dyn Normalize>) {
+        self.custom = Some(normalizer);
+    }
+
+    /// Builder form of [`set_custom_normalizer`](Self::set_custom_normalizer).
+    pub fn with_custom_normalizer(mut self, normalizer: Arc<dyn Normalize>) -> Self {
+        self.set_custom_normalizer(normalizer);
+        self
+    }
+
+    /// The custom normalizer in use, if any.
+    pub fn custom_normalizer(&self) -> Option<&Arc<dyn Normalize>> {
+        self.custom.as_ref()
     }
 
     /// Which implementation computes the attention product (see [`AttentionKernel`]).
@@ -253,6 +389,11 @@ impl MultiHeadAttention {
     /// Number of heads.
     pub fn n_heads(&self) -> usize {
         self.n_heads
+    }
+
+    /// Number of key/value heads ($n_{heads}$ unless grouped-query).
+    pub fn n_kv_heads(&self) -> usize {
+        self.n_kv_heads
     }
 
     /// Per-head width $d_{head} = d_{model} / n_{heads}$.
@@ -337,16 +478,17 @@ impl MultiHeadAttention {
         self.run(x, None, Some(cache), mask, true)
     }
 
-    /// Per-head queries and keys of `x` **before** RoPE, `[batch, heads, seq, head_dim]` each —
-    /// what the frequency-usage measure of *Round and Round We Go!* §6 reads.
+    /// Per-head queries and keys of `x` **before** RoPE, `[batch, heads, seq, head_dim]` and
+    /// `[batch, n_kv_heads, seq, head_dim]` — what the frequency-usage measure of *Round and
+    /// Round We Go!* §6 reads.
     ///
     /// # Errors
     /// [`NnError::ShapeMismatch`] for a wrong width.
     pub fn queries_keys(&self, x: Tensor<3>) -> NnResult<(Tensor<4>, Tensor<4>)> {
         self.check_input("MultiHeadAttention::queries_keys", &x)?;
         Ok((
-            self.heads(self.query.forward(x.clone())),
-            self.heads(self.key.forward(x)),
+            self.heads(self.query.forward(x.clone()), self.n_heads),
+            self.heads(self.key.forward(x), self.n_kv_heads),
         ))
     }
 
@@ -365,16 +507,18 @@ impl MultiHeadAttention {
         Ok(())
     }
 
-    /// `[b, s, d_model]` → `[b, heads, s, head_dim]`.
-    fn heads(&self, x: Tensor<3>) -> Tensor<4> {
+    /// `[b, s, heads·head_dim]` → `[b, heads, s, head_dim]`.
+    fn heads(&self, x: Tensor<3>, heads: usize) -> Tensor<4> {
         let [b, s, _] = x.dims();
-        x.reshape([b, s, self.n_heads, self.head_dim])
-            .swap_dims(1, 2)
+        x.reshape([b, s, heads, self.head_dim]).swap_dims(1, 2)
     }
 
     /// The scale to hand Burn's attention op, when this call may go through it: a softmax
     /// normalizer with temperature θ is softmax at scale $s/θ$.
     fn burn_attention_scale(&self, want_weights: bool, q: &Tensor<4>) -> Option<f64> {
+        if self.custom.is_some() || self.use_learned {
+            return None;
+        }
         let Normalizer::Softmax { temperature } = &self.normalizer else {
             return None;
         };
@@ -429,9 +573,9 @@ impl MultiHeadAttention {
             });
         }
         let offset = cache.as_ref().map_or(0, |c| c.len());
-        let mut q = self.heads(self.query.forward(query));
-        let mut k = self.heads(self.key.forward(source.clone()));
-        let v = self.heads(self.value.forward(source));
+        let mut q = self.heads(self.query.forward(query), self.n_heads);
+        let mut k = self.heads(self.key.forward(source.clone()), self.n_kv_heads);
+        let v = self.heads(self.value.forward(source), self.n_kv_heads);
         if let Some(rope) = &self.rope {
             q = rope.apply(
                 q,
@@ -445,6 +589,8 @@ impl MultiHeadAttention {
             Some(c) => c.append(k, v, padding)?,
             None => (k, v, padding),
         };
+        let group = self.n_heads / self.n_kv_heads;
+        let (k, v) = (repeat_kv(k, group), repeat_kv(v, group));
         if let Some(scale) = self.burn_attention_scale(want_weights, &q) {
             let h = self.n_heads;
             let s_k = k.dims()[2];
@@ -464,7 +610,19 @@ impl MultiHeadAttention {
         }
         let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(self.scale);
         let scores = mask_logits(scores, mask.causal, padding)?;
-        let weights = self.normalizer.apply(scores.clone(), -1)?;
+        let h = self.n_heads;
+        let weights = match (&self.custom, &self.ssmax_scale, &self.sinks) {
+            (Some(custom), _, _) => custom.normalize(scores.clone())?,
+            (None, Some(s), _) if self.use_learned => rigor_softmax::scalable_softmax_learned(
+                scores.clone(),
+                -1,
+                s.val().reshape([1, h, 1, 1]),
+            )?,
+            (None, _, Some(b)) if self.use_learned => {
+                rigor_softmax::softmax_with_sink(scores.clone(), -1, b.val().reshape([1, h, 1, 1]))?
+            }
+            _ => self.normalizer.apply(scores.clone(), -1)?,
+        };
         let context = self.dropout.forward(weights.clone()).matmul(v);
         let context = context.swap_dims(1, 2).reshape([b, s_q, self.d_model()]);
         let output = self.output.forward(context);
@@ -474,4 +632,17 @@ impl MultiHeadAttention {
             scores: want_weights.then_some(scores),
         })
     }
+}
+
+/// Grouped-query attention's key/value expansion: `[b, n_kv, s, d]` → `[b, n_kv·group, s, d]`,
+/// head `h` reading kv head `h / group` (HF transformers' `repeat_kv`). `group = 1` returns
+/// `t` as is.
+pub(crate) fn repeat_kv(t: Tensor<4>, group: usize) -> Tensor<4> {
+    if group == 1 {
+        return t;
+    }
+    let [b, kv, s, d] = t.dims();
+    t.unsqueeze_dim::<5>(2)
+        .expand([b, kv, group, s, d])
+        .reshape([b, kv * group, s, d])
 }

@@ -21,6 +21,12 @@ pub struct TransformerBlockConfig {
     pub d_model: usize,
     /// Attention heads; must divide `d_model`.
     pub n_heads: usize,
+    /// Key/value heads for grouped-query attention (see
+    /// [`MultiHeadAttentionConfig::n_kv_heads`]); `None` is `n_heads`.
+    pub n_kv_heads: Option<usize>,
+    /// A normalizer with learnable per-head parameters (see
+    /// [`MultiHeadAttentionConfig::learned`]).
+    pub learned: Option<crate::attention::LearnedNormalizer>,
     /// MLP hidden width; `None` is `4 · d_model`.
     pub d_ff: Option<usize>,
     /// The attention normalizer.
@@ -46,6 +52,8 @@ impl TransformerBlockConfig {
     /// The attention's configuration.
     pub fn attention(&self) -> MultiHeadAttentionConfig {
         MultiHeadAttentionConfig::new(self.d_model, self.n_heads)
+            .with_n_kv_heads(self.n_kv_heads)
+            .with_learned(self.learned.clone())
             .with_normalizer(self.normalizer.clone())
             .with_rope(self.rope.clone())
             .with_bias(self.bias)

@@ -60,6 +60,13 @@ pub struct DecoderLmConfig {
     pub d_model: usize,
     /// Attention heads per block.
     pub n_heads: usize,
+    /// Key/value heads per block for grouped-query attention (see
+    /// [`MultiHeadAttentionConfig::n_kv_heads`](crate::MultiHeadAttentionConfig::n_kv_heads));
+    /// `None` is `n_heads`.
+    pub n_kv_heads: Option<usize>,
+    /// A normalizer with learnable per-head parameters in every block (see
+    /// [`MultiHeadAttentionConfig::learned`](crate::MultiHeadAttentionConfig::learned)).
+    pub learned: Option<crate::attention::LearnedNormalizer>,
     /// Number of blocks.
     pub n_layers: usize,
     /// MLP hidden width; `None` is `4 · d_model`.
@@ -102,6 +109,8 @@ impl DecoderLmConfig {
             _ => None,
         };
         TransformerBlockConfig::new(self.d_model, self.n_heads)
+            .with_n_kv_heads(self.n_kv_heads)
+            .with_learned(self.learned.clone())
             .with_d_ff(self.d_ff)
             .with_normalizer(self.normalizer.clone())
             .with_rope(rope)
@@ -252,6 +261,17 @@ impl DecoderLm {
     pub fn with_normalizer(mut self, normalizer: Normalizer) -> Self {
         self.set_normalizer(normalizer);
         self
+    }
+
+    /// Uses any [`Normalize`](rigor_softmax::Normalize) implementor in every block's attention
+    /// (see [`MultiHeadAttention::set_custom_normalizer`](crate::MultiHeadAttention::set_custom_normalizer)).
+    pub fn set_custom_normalizer(
+        &mut self,
+        normalizer: std::sync::Arc<dyn rigor_softmax::Normalize>,
+    ) {
+        for b in &mut self.blocks {
+            b.attention.set_custom_normalizer(normalizer.clone());
+        }
     }
 
     /// Sets the attention implementation of every block (see [`AttentionKernel`]); results

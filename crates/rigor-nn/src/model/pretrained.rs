@@ -45,7 +45,7 @@ use rigor_rope::{Positions, Rope, RopeConfig, TensorLayout};
 use rigor_softmax::Normalizer;
 use serde::{Deserialize, Serialize};
 
-use crate::attention::AttentionKernel;
+use crate::attention::{AttentionKernel, repeat_kv};
 use crate::error::{NnError, Result as NnResult, nonzero, positive};
 
 /// How an RMSNorm applies its weight.
@@ -190,6 +190,8 @@ pub struct PretrainedAttention {
     softcap: Option<f64>,
     #[module(skip)]
     normalizer: Normalizer,
+    #[module(skip)]
+    custom: Option<std::sync::Arc<dyn rigor_softmax::Normalize>>,
     #[module(skip)]
     kernel: AttentionKernel,
     n_heads: usize,
@@ -475,6 +477,7 @@ impl PretrainedDecoderConfig {
                     window: layer.sliding_window,
                     softcap: self.attn_logit_softcap,
                     normalizer: self.normalizer.clone(),
+                    custom: None,
                     kernel: AttentionKernel::default(),
                     n_heads: self.n_heads,
                     n_kv_heads: self.n_kv_heads,
@@ -644,17 +647,8 @@ impl PretrainedAttention {
             let scales = Tensor::<1>::from_data(TensorData::new(scales, [s]), &device);
             q = q * scales.reshape([1, 1, s, 1]);
         }
-        let rep = self.n_heads / self.n_kv_heads;
-        let repeat = |t: Tensor<4>| -> Tensor<4> {
-            if rep == 1 {
-                return t;
-            }
-            let [b, kv, s, d] = t.dims();
-            t.unsqueeze_dim::<5>(2)
-                .expand([b, kv, rep, s, d])
-                .reshape([b, kv * rep, s, d])
-        };
-        let (k, v) = (repeat(k), repeat(v));
+        let group = self.n_heads / self.n_kv_heads;
+        let (k, v) = (repeat_kv(k, group), repeat_kv(v, group));
         if let Some(scale) = self.burn_attention_scale(want_weights, &q) {
             // Burn's attention op (burn-flex's fused naive / flash kernel): the same
             // computation — scale, soft-cap, then the mask, then softmax.
@@ -681,7 +675,10 @@ impl PretrainedAttention {
             .reshape([1, 1, s, s])
             .expand([b, self.n_heads, s, s]);
         let scores = scores.mask_fill(mask, f32::NEG_INFINITY);
-        let weights = self.normalizer.apply(scores, -1)?;
+        let weights = match &self.custom {
+            Some(custom) => custom.normalize(scores)?,
+            None => self.normalizer.apply(scores, -1)?,
+        };
         let context = weights.clone().matmul(v);
         let context = context
             .swap_dims(1, 2)
@@ -700,6 +697,9 @@ impl PretrainedAttention {
     /// logits), no weights asked for, and — under [`AttentionKernel::Auto`] — not an autodiff
     /// device.
     fn burn_attention_scale(&self, want_weights: bool, q: &Tensor<4>) -> Option<f64> {
+        if self.custom.is_some() {
+            return None;
+        }
         let Normalizer::Softmax { temperature } = &self.normalizer else {
             return None;
         };
@@ -754,8 +754,22 @@ impl PretrainedDecoder {
     pub fn set_normalizer(&mut self, normalizer: Normalizer) {
         for l in self.layers.iter_mut() {
             l.attention.normalizer = normalizer.clone();
+            l.attention.custom = None;
         }
         self.config.normalizer = normalizer;
+    }
+
+    /// Uses any [`Normalize`](rigor_softmax::Normalize) implementor in every layer's attention,
+    /// in place of the built-in normalizer, until [`set_normalizer`](Self::set_normalizer) is
+    /// called again; attention then takes the composed path with the scores
+    /// `[batch, heads, s, s]` (masked keys at $-\infty$, after soft-capping).
+    pub fn set_custom_normalizer(
+        &mut self,
+        normalizer: std::sync::Arc<dyn rigor_softmax::Normalize>,
+    ) {
+        for l in self.layers.iter_mut() {
+            l.attention.custom = Some(normalizer.clone());
+        }
     }
 
     /// Builder form of [`set_normalizer`](Self::set_normalizer).
