@@ -106,6 +106,67 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The matrix products that dominate the step (perf: ~60 % of it in gemm's microkernels),
+    // at the step's shapes: tokens x d x d (projections), tokens x d x 4d (MLP), and the
+    // per-head scores. `benches/peers/torch_lm_step.py --gemm` times the same products in
+    // PyTorch; the ratio bounds how close the step can get with Flex's gemm.
+    let mut group = c.benchmark_group("lm_gemm/flex");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let tokens = BATCH * SEQ;
+    for (name, a, b) in [
+        ("4096x256x256", [tokens, D], [D, D]),
+        ("4096x256x1024", [tokens, D], [D, 4 * D]),
+        ("4096x1024x256", [tokens, 4 * D], [4 * D, D]),
+    ] {
+        let x = Tensor::<2>::random(a, burn::tensor::Distribution::Default, &device);
+        let w = Tensor::<2>::random(b, burn::tensor::Distribution::Default, &device);
+        group.bench_function(name, |bch| {
+            bch.iter(|| {
+                let y = x.clone().matmul(w.clone());
+                device.sync().expect("sync");
+                y
+            })
+        });
+    }
+    let q = Tensor::<4>::random(
+        [BATCH, HEADS, SEQ, D / HEADS],
+        burn::tensor::Distribution::Default,
+        &device,
+    );
+    group.bench_function("scores_16x4x256x64x256", |bch| {
+        bch.iter(|| {
+            let y = q.clone().matmul(q.clone().swap_dims(2, 3));
+            device.sync().expect("sync");
+            y
+        })
+    });
+    // The same product with Kᵀ stored contiguously (a host round trip outside the timing).
+    let kt = Tensor::<4>::from_data(q.clone().swap_dims(2, 3).into_data(), &device);
+    group.bench_function("scores_16x4x256x64x256_contiguous_kt", |bch| {
+        bch.iter(|| {
+            let y = q.clone().matmul(kt.clone());
+            device.sync().expect("sync");
+            y
+        })
+    });
+    // Weights · V.
+    let w = Tensor::<4>::random(
+        [BATCH, HEADS, SEQ, SEQ],
+        burn::tensor::Distribution::Default,
+        &device,
+    );
+    group.bench_function("context_16x4x256x256x64", |bch| {
+        bch.iter(|| {
+            let y = w.clone().matmul(q.clone());
+            device.sync().expect("sync");
+            y
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -20,16 +20,25 @@
 //! at run time (Flex by default, NdArray and wgpu behind features).
 //!
 //! ```
+//! # #[cfg(feature = "softmax")] {
 //! use burn::tensor::{Device, Tensor};
 //! use rigor::softmax::Normalizer;
 //!
 //! let logits = Tensor::<2>::from_floats([[0.5, 2.0, -1.0]], &Device::flex());
 //! let weights = Normalizer::adaptive().apply(logits, -1).unwrap();
 //! assert_eq!(weights.dims(), [1, 3]);
+//! # }
 //! ```
 //!
 //! ## Features
 //!
+//! One feature per member crate, all on by default (`full`); depend on only what you use with
+//! `rigor = { version = "0.1", default-features = false, features = ["flex", "rope"] }`.
+//! `nn` brings `softmax`, `rope` and `perplexity` (its own dependencies); `hf` brings `nn`;
+//! `lab` brings `nn`, `optim` and `confidence`. The examples and benches need `full`.
+//!
+//! - `softmax`, `rope`, `perplexity`, `optim`, `confidence`, `nn`, `hf`, `lab`: the modules of
+//!   the table above.
 //! - `flex` (default): Burn's pure-Rust CPU backend.
 //! - `ndarray`: Burn's deprecated ndarray CPU backend.
 //! - `wgpu`: the wgpu GPU backend (Vulkan, Metal, DX12; Mesa's llvmpipe works without a GPU).
@@ -37,18 +46,27 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
+#[cfg(feature = "confidence")]
 pub use rigor_confidence as confidence;
+#[cfg(feature = "hf")]
 pub use rigor_hf as hf;
+#[cfg(feature = "lab")]
 pub use rigor_lab as lab;
+#[cfg(feature = "nn")]
 pub use rigor_nn as nn;
+#[cfg(feature = "optim")]
 pub use rigor_optim as optim;
+#[cfg(feature = "perplexity")]
 pub use rigor_perplexity as perplexity;
+#[cfg(feature = "rope")]
 pub use rigor_rope as rope;
+#[cfg(feature = "softmax")]
 pub use rigor_softmax as softmax;
 
 /// The types most programs start from, in one import: `use rigor::prelude::*;`.
 ///
 /// ```
+/// # #[cfg(all(feature = "rope", feature = "softmax"))] {
 /// use rigor::prelude::*;
 /// use burn::tensor::{Device, Tensor};
 ///
@@ -57,17 +75,26 @@ pub use rigor_softmax as softmax;
 ///     .apply(Tensor::<2>::from_floats([[1.0, 2.0]], &Device::flex()), -1)
 ///     .unwrap();
 /// assert_eq!((rope.head_dim(), w.dims()), (8, [1, 2]));
+/// # }
 /// ```
 pub mod prelude {
+    #[cfg(feature = "hf")]
     pub use rigor_hf::{HfModel, HfModelConfig};
+    #[cfg(feature = "nn")]
     pub use rigor_nn::{
         AttentionKernel, AttentionMask, DecoderLm, DecoderLmConfig, MultiHeadAttention,
         MultiHeadAttentionConfig, PretrainedDecoder, PretrainedDecoderConfig,
     };
+    #[cfg(feature = "perplexity")]
     pub use rigor_perplexity::{
         CausalLm, EvalConfig, LabelShift, PerplexityAccumulator, SlidingWindowConfig,
     };
+    #[cfg(feature = "rope")]
     pub use rigor_rope::hf::HfRope;
-    pub use rigor_rope::{Positions, Rope, RopeConfig, Rotation, Scaling, TensorLayout};
+    #[cfg(feature = "rope")]
+    pub use rigor_rope::{
+        Positions, Rope, RopeConfig, RotaryEmbedding, Rotation, Scaling, TensorLayout,
+    };
+    #[cfg(feature = "softmax")]
     pub use rigor_softmax::Normalizer;
 }

@@ -95,14 +95,48 @@ class DecoderLm(nn.Module):
         return self.head(self.norm(x))
 
 
+def time_gemms():
+    """Median of 20 products after 3 warm-ups at the step's shapes, in ms and GFLOP/s."""
+    tokens = BATCH * SEQ
+    d = D
+    cases = [
+        ("4096x256x256", torch.rand(tokens, d), torch.rand(d, d)),
+        ("4096x256x1024", torch.rand(tokens, d), torch.rand(d, 4 * d)),
+        ("4096x1024x256", torch.rand(tokens, 4 * d), torch.rand(4 * d, d)),
+    ]
+    q = torch.rand(BATCH, HEADS, SEQ, d // HEADS)
+    cases.append(("scores_16x4x256x64x256", q, q.transpose(2, 3)))
+    cases.append(("scores_16x4x256x64x256_contiguous_kt", q, q.transpose(2, 3).contiguous()))
+    w = torch.rand(BATCH, HEADS, SEQ, SEQ)
+    cases.append(("context_16x4x256x256x64", w, q))
+    for name, a, b in cases:
+        for _ in range(3):
+            torch.matmul(a, b)
+        times = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            torch.matmul(a, b)
+            times.append(time.perf_counter() - t0)
+        t = statistics.median(times)
+        flops = 2 * a.numel() * b.shape[-1]
+        print(json.dumps({"gemm": name, "median_ms": t * 1e3, "gflops": flops / t / 1e9}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--sdpa", action="store_true")
     ap.add_argument("--json", default="torch_lm_step.json")
+    ap.add_argument(
+        "--gemm",
+        action="store_true",
+        help="also time the step's matrix products alone (as benches/lm_step.rs's lm_gemm group)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.gemm:
+        time_gemms()
     torch.manual_seed(0)
     model = DecoderLm(args.sdpa)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
