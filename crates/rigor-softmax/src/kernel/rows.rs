@@ -230,10 +230,8 @@ pub(crate) fn entmax_row<T: Real>(alpha: f64, z: &[T], out: &mut [T], scratch: &
     for o in out.iter_mut() {
         *o = T::ZERO;
     }
-    let (zmax, n) = max_and_count(z);
-    if n == 0 {
-        return;
-    }
+    // NaN / +∞ first: an all-NaN row has no entry above −∞ and must not pass for a fully
+    // masked one (it did, giving zeros, until ASEntmax's NaN-γ test caught it).
     let poisoned = lane_sum(z, |v| {
         if v == T::NEG_INFINITY {
             T::ZERO
@@ -246,6 +244,10 @@ pub(crate) fn entmax_row<T: Real>(alpha: f64, z: &[T], out: &mut [T], scratch: &
         for o in out.iter_mut() {
             *o = T::from_f64(f64::NAN);
         }
+        return;
+    }
+    let (zmax, n) = max_and_count(z);
+    if n == 0 {
         return;
     }
     let am1 = alpha - 1.0;
