@@ -22,10 +22,12 @@
 //! | Martins & Astudillo 2016; Peters et al. 2019 | sparsemax, α-entmax | [`normalizer::entmax`] |
 //! | Miller 2023 | softmax1 / quiet softmax | [`normalizer::quiet`] |
 //! | Meta 2025 (Llama 4), HF `Llama4TextAttention` | query temperature $1 + a\ln(1 + \lfloor (p+1)/f \rfloor)$ on NoPE layers | [`normalizer::llama4`] |
+//! | Vasylenko et al., ICLR 2026 (arXiv 2506.16640) | ASEntmax: α-entmax with a learnable per-head scale $\delta + \beta_h \ln(p + 2)^{\gamma_h}$ | [`normalizer::asentmax`] |
 //! | Zuhri et al. 2025, arXiv 2504.20966 | softpick, the rectified softmax | [`normalizer::softpick`] |
 //! | OpenAI 2025 (gpt-oss) | learnable attention-sink logit in the denominator | [`normalizer::sink`] |
 //! | — | per-row entropy / max weight / support / spread / β | [`dispersion::diagnostics`] |
 //! | — | fused Flex kernels for every normalizer (backend extension) | `kernel` (feature `flex`) |
+//! | §2 Lemma 2.1, §3 Prop. 3.1 as a kit | proptest strategies and checkers returning a verdict, for your own normalizers and heads | `theorems` (feature `proptest`) |
 //! | — | the open trait [`Normalize`] (attention code takes any implementor, a user's own too) | [`normalize`] |
 //!
 //! One type, [`Normalizer`], picks any built-in at run time; [`Normalize`] is the trait every
@@ -71,6 +73,8 @@ pub mod normalize;
 pub mod normalizer;
 pub mod polynomial;
 pub mod refit;
+#[cfg(feature = "proptest")]
+pub mod theorems;
 pub mod validate;
 
 pub use dispersion::bounds::{
@@ -85,6 +89,7 @@ pub use normalizer::adaptive::{
     AdaptiveTemperature, AdaptiveTemperatureConfig, adaptive_temperature_softmax,
     adaptive_temperature_softmax_reference, adaptive_temperature_softmax_with_beta,
 };
+pub use normalizer::asentmax::{AsEntmax, AsEntmaxConfig, AsEntmaxHeads};
 pub use normalizer::entmax::{
     Entmax, EntmaxConfig, entmax, entmax_reference, sparsemax, sparsemax_reference,
 };
@@ -93,7 +98,7 @@ pub use normalizer::quiet::{softmax1, softmax1_reference};
 pub use normalizer::scalable::{
     ScalableSoftmax, scalable_softmax, scalable_softmax_learned, scalable_softmax_reference,
 };
-pub use normalizer::sink::softmax_with_sink;
+pub use normalizer::sink::{Sinks, softmax_with_sink};
 pub use normalizer::softmax::{
     Temperature, entropy, log_softmax, softmax, softmax_reference, weights_entropy,
 };

@@ -18,6 +18,7 @@
 //! explicit error). All are differentiable on an autodiff device.
 
 pub mod adaptive;
+pub mod asentmax;
 pub mod entmax;
 pub mod llama4;
 pub mod quiet;

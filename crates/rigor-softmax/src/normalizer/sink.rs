@@ -66,3 +66,63 @@ pub fn softmax_with_sink<const D: usize>(
     let denominator = e.clone().sum_dim(dim) + (sink - m).exp();
     Ok(e / denominator)
 }
+
+/// Fixed sink logits, one per head (or one for all), as a [`Normalize`](crate::Normalize):
+/// [`softmax_with_sink`] over scores `[batch, heads, s_q, s_k]` with $b_h$ = `sinks[h]`. For
+/// learned sinks, keep them as a parameter of the attention (rigor-nn's
+/// `LearnedNormalizer::Sinks`) and call [`softmax_with_sink`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sinks {
+    sinks: Vec<f64>,
+}
+
+impl Sinks {
+    /// Sink logits per head (`[b]` for one shared by every head).
+    ///
+    /// # Errors
+    /// [`SoftmaxError::InvalidParameter`] if the list is empty or a value is not finite.
+    pub fn new(sinks: Vec<f64>) -> Result<Self> {
+        if sinks.is_empty() {
+            return Err(SoftmaxError::InvalidParameter {
+                name: "sinks",
+                value: 0.0,
+                reason: "need at least one sink logit",
+            });
+        }
+        for &b in &sinks {
+            crate::error::finite("sink", b)?;
+        }
+        Ok(Self { sinks })
+    }
+
+    /// The sink logits.
+    pub fn sinks(&self) -> &[f64] {
+        &self.sinks
+    }
+}
+
+impl crate::normalize::Normalize for Sinks {
+    /// `sinks(b=…)`.
+    fn name(&self) -> String {
+        format!("sinks(b={:?})", self.sinks)
+    }
+
+    fn normalize(&self, scores: Tensor<4>) -> Result<Tensor<4>> {
+        let h = self.sinks.len();
+        let heads = scores.dims()[1];
+        if h != 1 && h != heads {
+            return Err(SoftmaxError::ShapeMismatch {
+                op: "Sinks::normalize",
+                detail: format!("{h} sink logits for {heads} heads; need 1 or one per head"),
+            });
+        }
+        let v: Vec<f32> = self.sinks.iter().map(|&b| b as f32).collect();
+        let sink = Tensor::<1>::from_data(burn::tensor::TensorData::new(v, [h]), &scores.device())
+            .reshape([1, h, 1, 1]);
+        softmax_with_sink(scores, -1, sink)
+    }
+
+    fn sums_to_one(&self) -> bool {
+        false
+    }
+}
