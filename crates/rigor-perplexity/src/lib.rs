@@ -22,6 +22,7 @@
 //! | §3, Remark 3.5 / Prop. 3.6 (as derived here) | Boole (union) bounds on copying | [`theory::boole`] |
 //! | §4, iso-perplexity | $\operatorname{pplx}(a,\gamma)$, critical accuracy $a'$, grids, curves | [`theory::iso`] |
 //! | §4, figures | SVG iso-perplexity plot | [`theory::plot`] |
+//! | §3 Lemma 3.1, §4 iso-perplexity as a kit | proptest strategies and checkers returning a verdict, on your `CausalLm` | `theorems` (feature `proptest`) |
 //!
 //! ## Conventions
 //!
@@ -72,6 +73,8 @@ pub mod eval;
 #[cfg(feature = "flex")]
 pub mod kernel;
 pub mod metrics;
+#[cfg(feature = "proptest")]
+pub mod theorems;
 pub mod theory;
 
 pub use error::{ModelError, PerplexityError, Result};

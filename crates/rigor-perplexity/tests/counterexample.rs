@@ -108,6 +108,42 @@ fn lemma_3_1_counterexamples_appear_once_n_exceeds_delta_over_xi() {
     });
 }
 
+/// The theorem kit's Lemma 3.1 checker on the same model: holds past n > Δ/ξ, does not below
+/// (saying the strings are too short), and reports a premise failure as a verdict.
+#[test]
+fn kit_lemma_3_1_verdicts_follow_the_threshold() {
+    use rigor_perplexity::theorems::check_lemma_3_1;
+    let device = burn::tensor::Device::flex();
+    let (gamma, xi) = (0.1f64, 0.05);
+    for (n, holds) in [(32usize, false), (48, true)] {
+        let v = check_lemma_3_1(
+            &CopyModel { n, gamma },
+            &vec![false; n],
+            CounterexampleConfig::new(xi),
+            &device,
+        )
+        .unwrap();
+        assert_eq!(v.holds, holds, "n = {n}: {v}");
+        assert_eq!(v.cases, n);
+        if holds {
+            assert!(v.worst_margin > 0.0 && v.worst_margin < xi, "{v}");
+        } else {
+            assert!(v.detail.contains("long enough"), "{v}");
+        }
+    }
+    // 0…01 ends in differing bits: this model copies it wrongly, so the premise fails.
+    let mut alpha = vec![false; 8];
+    alpha[7] = true;
+    let v = check_lemma_3_1(
+        &CopyModel { n: 8, gamma },
+        &alpha,
+        CounterexampleConfig::new(xi),
+        &device,
+    )
+    .unwrap();
+    assert!(!v.holds && v.detail.starts_with("premise fails"), "{v}");
+}
+
 /// Up to two flips from random α: the reported set equals the host oracle's set.
 #[test]
 fn multi_flip_search_matches_the_host_oracle() {

@@ -184,6 +184,15 @@ proptest! {
         }
     }
 
+    /// The theorem kit's iso-perplexity checker on its own strategy: the critical accuracy
+    /// ties (1e-9 nats) and one point more accuracy wins, for every (a, γ, Δγ).
+    #[test]
+    fn kit_iso_perplexity_holds((a, gamma, dg) in rigor_perplexity::theorems::accuracy_confidence(0.01..0.49)) {
+        let v = rigor_perplexity::theorems::check_iso_perplexity(a, gamma, dg, 1e-9).unwrap();
+        prop_assert!(v.holds, "{v}");
+        prop_assert!(rigor_perplexity::theorems::check_iso_perplexity(a, gamma, gamma + 0.01, 1e-9).is_err());
+    }
+
     /// Remark 3.4 composes: folding θ1 then θ2 is folding θ1·θ2; θ = 1 is the identity.
     #[test]
     fn temperature_folds_compose(gamma in 0.001f64..0.999, t1 in 0.1f64..10.0, t2 in 0.1f64..10.0) {

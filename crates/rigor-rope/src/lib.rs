@@ -28,6 +28,7 @@
 //! | *Round and Round* §5, claim 4 | drift bound, wavelength | [`theory::drift`], [`frequencies::wavelength`] |
 //! | *Round and Round* §6, claim 5 | frequency usage (JSON, SVG heatmap) | [`theory::usage`] |
 //! | HF transformers `modeling_rope_utils` | every layer's RoPE from a `config.json` (v4 `rope_scaling`, v5 `rope_parameters`, per layer type, NoPE layers) | [`hf`] |
+//! | RoFormer §3.4; *Round and Round* claims 3–4 as a kit | proptest strategies and checkers returning a verdict, on your `Rope` and vectors | `theorems` (feature `proptest`) |
 //! | — | the encoding as a Burn `Module` a model holds as a field (`forward(q, k, positions)`) | [`module`] |
 //! | — | fused Flex rotation (one pass, in place, q and k in one call, fused backward) | `kernel` (feature `flex`) |
 //!
@@ -76,6 +77,8 @@ pub mod kernel;
 pub mod layout;
 pub mod module;
 pub mod scaling;
+#[cfg(feature = "proptest")]
+pub mod theorems;
 pub mod theory;
 pub mod xpos;
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 use common::*;
 use proptest::prelude::*;
 use rigor_rope::*;
@@ -322,6 +322,53 @@ proptest! {
             let q_int_perm = permute_last_dim(q_int.swap_dims(1, 2).reshape([1, s, h * d]), h, &perm).unwrap();
             assert_close(&host(q_half.swap_dims(1, 2).reshape([1, s, h * d])), &to_f64(&host(q_int_perm)), 1e-4, 1e-4, "outputs");
         });
+    }
+
+    /// The theorem kit's relative-position checker holds on every configuration of its own
+    /// strategy, through the device kernels (Flex: the fused rotation).
+    #[test]
+    fn kit_relative_position_holds_for_relative_configs(
+        cfg in theorems::relative_config(16),
+        (q, k) in theorems::qk_pair(16, 2.0),
+        pairs in theorems::position_pairs(2000, 1..6),
+        shift in 0usize..2000,
+    ) {
+        let rope = cfg.init().unwrap();
+        let v = theorems::check_relative_position(&rope, &q, &k, &pairs, shift, 1e-4, &Device::flex()).unwrap();
+        prop_assert!(v.holds && v.cases == pairs.len(), "{v}");
+    }
+
+    /// Claim 3 through the kit: on any bounded content the constructed heads peak where
+    /// claimed, for standard and p-RoPE (g_0 = 1) in both layouts.
+    #[test]
+    fn kit_claim_3_heads_peak_for_any_content(
+        kind in theorems::head_kind(),
+        qc in theorems::content(10, 16, 1.0),
+        kc in theorems::content(10, 16, 1.0),
+        window in 1usize..9,
+        interleaved in any::<bool>(),
+        p in 0.3f64..=1.0,
+    ) {
+        let device = Device::flex();
+        let layout = if interleaved { Layout::Interleaved } else { Layout::HalfSplit };
+        let rope = RopeConfig::new(16).with_layout(layout).with_rotation(Rotation::Proportional { p }).init().unwrap();
+        let v = theorems::check_positional_head(&rope, kind, window, theorems::content_tensor(&qc, 10, 16, &device), theorems::content_tensor(&kc, 10, 16, &device)).unwrap();
+        prop_assert!(v.holds && v.cases == 10 - kind.peak(), "{v}");
+        // Linear scaling moves g_0 off 1: the construction's premise fails, and the kit says so.
+        let scaled = RopeConfig::new(16).with_scaling(Scaling::Linear { factor: 2.0 }).init().unwrap();
+        prop_assert!(theorems::check_positional_head(&scaled, kind, window, theorems::content_tensor(&qc, 10, 16, &device), theorems::content_tensor(&kc, 10, 16, &device)).is_err());
+    }
+
+    /// Claim 4 through the kit, per chunk of any relative configuration.
+    #[test]
+    fn kit_claim_4_holds_per_chunk(
+        cfg in theorems::relative_config(16),
+        (q, k) in theorems::qk_pair(16, 5.0),
+        distances in prop::collection::vec(0.0f64..1e5, 1..8),
+    ) {
+        let rope = cfg.init().unwrap();
+        let v = theorems::check_drift_bound(&rope, &q, &k, &distances).unwrap();
+        prop_assert!(v.holds && v.cases == rope.frequencies(1).inv_freq.len() * distances.len(), "{v}");
     }
 
     /// Claim 4: |a_k(r) − a_k(0)| ≤ 2|sin(r g/2)|‖q_k‖‖k_k‖ ≤ r g ‖q_k‖‖k_k‖.

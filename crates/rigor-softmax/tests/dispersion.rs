@@ -249,4 +249,13 @@ proptest! {
         let vn = v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
         prop_assert!(gain <= s * vn * (1.0 + 1e-3) + 1e-5);
     }
+
+    /// Proposition 3.1 through the theorem kit: the spread of (yW_Q)·(x_iW_K) never exceeds
+    /// 2σ_Qσ_K‖y‖max‖x_i‖ (power-iteration σ: relative slack 1e-4).
+    #[test]
+    fn prop_3_1_holds_for_any_projections(case in rigor_softmax::theorems::prop_3_1_case(2..12, 1..8, 1..20)) {
+        let (w_q, w_k, y, x) = case.tensors(&Device::flex());
+        let v = rigor_softmax::theorems::check_prop_3_1(w_q, w_k, y, x, 1e-4).unwrap();
+        prop_assert!(v.holds && v.cases == 1, "{v}");
+    }
 }

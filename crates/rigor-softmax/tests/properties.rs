@@ -21,23 +21,10 @@ fn t2(rows: &[Vec<f32>], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(flat, [rows.len(), n]), device)
 }
 
-/// A row of `n` logits in [-scale, scale], with a few entries masked (never all).
+/// A row of `n ∈ 2..max_n` logits in [-scale, scale], a few masked (never all): the theorem
+/// kit's strategy, so the kit is tested by use.
 fn masked_row(max_n: usize) -> impl Strategy<Value = Vec<f32>> {
-    (2..max_n, 0.1f32..20.0).prop_flat_map(|(n, scale)| {
-        (
-            proptest::collection::vec(-1.0f32..1.0, n),
-            proptest::collection::vec(proptest::bool::weighted(0.2), n),
-        )
-            .prop_map(move |(v, m)| {
-                let mut row: Vec<f32> = v.iter().map(|x| x * scale).collect();
-                for (i, masked) in m.iter().enumerate() {
-                    if *masked && i != 0 {
-                        row[i] = f32::NEG_INFINITY;
-                    }
-                }
-                row
-            })
-    })
+    theorems::masked_row(2..max_n, 0.1..20.0)
 }
 
 fn normalizers() -> Vec<Normalizer> {
@@ -74,26 +61,25 @@ proptest! {
         prop_assert!(s > 0.0 && s < 1.0 + 1e-6, "softmax1 sums to {s}");
     }
 
-    /// Lemma 2.1: e^{-δ/θ}/n <= softmax_θ(e)_k <= e^{δ/θ}/n, and max_k <= the tight bound.
-    /// Relative slack 1e-5 for f32 round-off.
+    /// Lemma 2.1: e^{-δ/θ}/n <= softmax_θ(e)_k <= e^{δ/θ}/n, and max_k <= the tight bound,
+    /// through the theorem kit's checker on its own strategies (relative slack 1e-5 for f32
+    /// round-off), with masked rows too.
     #[test]
     fn lemma_2_1_bounds_hold(
-        row in proptest::collection::vec(-5.0f32..5.0, 2..200),
-        theta in 0.2f64..5.0,
+        row in theorems::row_with_spread(2..200, 10.0),
+        masked in masked_row(120),
+        theta in theorems::temperature(),
     ) {
-        let n = row.len();
         let t = Temperature::new(theta).unwrap();
-        let p = host(softmax(t2(std::slice::from_ref(&row), &flex()), -1, t).unwrap());
-        let delta = host(spread(t2(std::slice::from_ref(&row), &flex()), -1).unwrap())[0] as f64;
-        let b = lemma_2_1(n, delta, t).unwrap();
-        for &w in &p {
-            let w = f64::from(w);
-            prop_assert!(w >= b.lower * (1.0 - 1e-5), "{w} < lower {}", b.lower);
-            prop_assert!(w <= b.upper * (1.0 + 1e-5), "{w} > upper {}", b.upper);
+        let rows = [row, masked];
+        for r in &rows {
+            let v = theorems::check_lemma_2_1(&Normalizer::Softmax { temperature: t }, t2(std::slice::from_ref(r), &flex()), theta, 1e-5).unwrap();
+            prop_assert!(v.holds && v.cases == 1, "{v}");
         }
-        let max = p.iter().copied().fold(0.0f32, f32::max) as f64;
-        prop_assert!(max <= b.tight_max * (1.0 + 1e-5), "max {max} > tight {}", b.tight_max);
-        prop_assert!(b.tight_max <= b.upper * (1.0 + 1e-12));
+        // The bound is a statement about softmax: sparsemax escapes it on rows it makes sparse.
+        let sharp = vec![5.0f32, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let v = theorems::check_lemma_2_1(&Normalizer::sparsemax(), t2(&[sharp], &flex()), 1.0, 1e-5).unwrap();
+        prop_assert!(!v.holds && v.worst_margin < -0.5, "{v}");
     }
 
     /// The tight bound is attained by one logit at M and n−1 at m (to f32 precision).
