@@ -144,3 +144,16 @@ pub(crate) fn positive(name: &'static str, v: f64) -> Result<f64> {
         })
     }
 }
+
+/// `Err(InvalidParameter)` unless finite.
+pub(crate) fn finite(name: &'static str, v: f64) -> Result<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(NnError::InvalidParameter {
+            name,
+            value: v,
+            reason: "must be finite",
+        })
+    }
+}

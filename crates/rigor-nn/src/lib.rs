@@ -17,6 +17,8 @@
 //! | *Softmax is not Enough* §2–4 | the normalizer $\mathcal N$ as a run-time choice | [`MultiHeadAttention::set_normalizer`] |
 //! | *Softmax is not Enough*, Fig. 2 / App. A | max retrieval: items → MLP → one learned-query head → MLP | [`model::set_readout`] |
 //! | *Round and Round We Go!* §2–6 | RoPE / p-RoPE / NoPE in attention, per-head $q, k$ | [`attention`] ([`MultiHeadAttention::queries_keys`]) |
+//! | SSMax (arXiv 2501.19399); gpt-oss sinks; ASEntmax (arXiv 2506.16640) | normalizers with learnable per-head parameters (`Param`s of the attention) | [`LearnedNormalizer`] |
+//! | — | any user normalizer (`rigor_softmax::Normalize`) in attention, the decoders and the set readout | [`MultiHeadAttention::set_custom_normalizer`] |
 //! | Ainslie et al. 2023 (GQA); Shazeer 2019 (MQA) | grouped- / multi-query heads | [`MultiHeadAttentionConfig::n_kv_heads`] |
 //! | — | `burn::nn::attention`'s API (config, `MhaInput`, `MhaOutput`, parameter names) over rigor's attention | [`burn_compat`] |
 //! | — | causal and key-padding masks | [`attention::mask`] |

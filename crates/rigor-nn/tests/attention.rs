@@ -73,6 +73,43 @@ fn kv_cache_matches_full_causal_forward_for_every_normalizer() {
 }
 
 #[test]
+fn kv_cache_matches_full_causal_forward_for_learned_normalizers() {
+    // ASEntmax's scale depends on the query's absolute position: cached rows must sit after
+    // the cached keys exactly as in the full forward.
+    for_each_device(|device| {
+        for learned in [
+            LearnedNormalizer::AsEntmax {
+                alpha: 1.5,
+                delta: 1.0,
+                beta: 0.8,
+                gamma: 0.5,
+            },
+            LearnedNormalizer::Sinks { sink: 0.4 },
+            LearnedNormalizer::ScalableSoftmax { s: 1.3 },
+        ] {
+            let m = MultiHeadAttentionConfig::new(8, 2)
+                .with_rope(Some(RopeConfig::new(4)))
+                .with_learned(Some(learned.clone()))
+                .init(device)
+                .unwrap();
+            let x = input3(2, 5, 8, 3, device);
+            let full = host(m.forward(x.clone(), &AttentionMask::causal()).unwrap());
+            let mut cache = KvCache::new();
+            let mut parts = Vec::new();
+            for (start, len) in [(0, 2), (2, 1), (3, 2)] {
+                let chunk = x.clone().narrow(1, start, len);
+                parts.push(
+                    m.forward_cached(chunk, &mut cache, &AttentionMask::causal())
+                        .unwrap(),
+                );
+            }
+            let inc = host(Tensor::cat(parts, 1));
+            assert_close(&inc, &full, TOL, &format!("{learned:?}"));
+        }
+    });
+}
+
+#[test]
 fn decoder_kv_cache_matches_full_forward_token_by_token() {
     for_each_device(|device| {
         let positionals = [
@@ -955,16 +992,31 @@ fn learned_normalizers_start_as_their_fixed_forms_and_are_parameters() {
                 LearnedNormalizer::ScalableSoftmax { s: 0.7 },
                 Normalizer::scalable(0.7).unwrap(),
             ),
+            // β = 0: s = δ = 1 at every position, plain 1.5-entmax.
+            (
+                LearnedNormalizer::AsEntmax {
+                    alpha: 1.5,
+                    delta: 1.0,
+                    beta: 0.0,
+                    gamma: 0.3,
+                },
+                Normalizer::entmax(1.5).unwrap(),
+            ),
         ] {
             let config = MultiHeadAttentionConfig::new(8, 2)
                 .with_rope(Some(RopeConfig::new(4)))
                 .with_learned(Some(learned.clone()));
             let m = config.init(device).unwrap();
             assert!(m.learned_normalizer_active());
+            let per_head_params = if matches!(learned, LearnedNormalizer::AsEntmax { .. }) {
+                4 // β and γ
+            } else {
+                2
+            };
             assert_eq!(
                 m.num_params(),
-                4 * (8 * 8 + 8) + 2,
-                "{learned:?}: two per-head values"
+                4 * (8 * 8 + 8) + per_head_params,
+                "{learned:?}: per-head values"
             );
             let f = with_weights_of(mha(true, fixed.clone(), device), &m);
             assert_close(
@@ -980,6 +1032,7 @@ fn learned_normalizers_start_as_their_fixed_forms_and_are_parameters() {
             };
             moved.sinks = m.sinks.as_ref().map(bump);
             moved.ssmax_scale = m.ssmax_scale.as_ref().map(bump);
+            moved.asentmax_beta = m.asentmax_beta.as_ref().map(bump);
             let a = host(
                 m.forward_with_weights(x.clone(), &mask)
                     .unwrap()
@@ -1030,6 +1083,12 @@ fn learned_parameters_get_gradients_and_survive_save_and_load() {
         for learned in [
             LearnedNormalizer::Sinks { sink: 0.3 },
             LearnedNormalizer::ScalableSoftmax { s: 1.2 },
+            LearnedNormalizer::AsEntmax {
+                alpha: 1.5,
+                delta: 1.0,
+                beta: 0.5,
+                gamma: 0.25,
+            },
         ] {
             let m = MultiHeadAttentionConfig::new(8, 2)
                 .with_learned(Some(learned.clone()))
@@ -1038,7 +1097,16 @@ fn learned_parameters_get_gradients_and_survive_save_and_load() {
             let loss =
                 |m: &MultiHeadAttention| m.forward(x.clone(), &mask).unwrap().powi_scalar(2).sum();
             let grads = loss(&m).backward();
-            let p = m.sinks.as_ref().or(m.ssmax_scale.as_ref()).unwrap();
+            let p = m
+                .sinks
+                .as_ref()
+                .or(m.ssmax_scale.as_ref())
+                .or(m.asentmax_beta.as_ref())
+                .unwrap();
+            if let Some(gamma) = &m.asentmax_gamma {
+                let g = host(gamma.grad(&grads).expect("γ gradient"));
+                assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0), "γ: {g:?}");
+            }
             let g = host(p.grad(&grads).expect("per-head gradient"));
             assert!(
                 g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0),
@@ -1054,6 +1122,7 @@ fn learned_parameters_get_gradients_and_survive_save_and_load() {
                 match learned {
                     LearnedNormalizer::Sinks { .. } => m2.sinks = Some(moved),
                     LearnedNormalizer::ScalableSoftmax { .. } => m2.ssmax_scale = Some(moved),
+                    LearnedNormalizer::AsEntmax { .. } => m2.asentmax_beta = Some(moved),
                 }
                 host(loss(&m2))[0]
             };
@@ -1110,6 +1179,42 @@ fn invalid_learned_normalizers_are_refused() {
         (
             LearnedNormalizer::Sinks { sink: 0.0 },
             Normalizer::adaptive(),
+        ),
+        (
+            LearnedNormalizer::AsEntmax {
+                alpha: 1.0,
+                delta: 1.0,
+                beta: 0.5,
+                gamma: 0.0,
+            },
+            Normalizer::softmax(),
+        ),
+        (
+            LearnedNormalizer::AsEntmax {
+                alpha: 1.5,
+                delta: f64::NAN,
+                beta: 0.5,
+                gamma: 0.0,
+            },
+            Normalizer::softmax(),
+        ),
+        (
+            LearnedNormalizer::AsEntmax {
+                alpha: 1.5,
+                delta: 1.0,
+                beta: f64::INFINITY,
+                gamma: 0.0,
+            },
+            Normalizer::softmax(),
+        ),
+        (
+            LearnedNormalizer::AsEntmax {
+                alpha: 1.5,
+                delta: 1.0,
+                beta: 0.5,
+                gamma: f64::NEG_INFINITY,
+            },
+            Normalizer::softmax(),
         ),
     ] {
         let r = MultiHeadAttentionConfig::new(8, 2)

@@ -39,7 +39,7 @@ use rigor_rope::{Positions, Role, Rope, RopeConfig, TensorLayout};
 use rigor_softmax::{Normalize, Normalizer};
 use std::sync::Arc;
 
-use crate::error::{NnError, Result as NnResult, nonzero, positive, probability};
+use crate::error::{NnError, Result as NnResult, finite, nonzero, positive, probability};
 pub use cache::KvCache;
 pub use mask::{AttentionMask, causal_mask, mask_logits};
 
@@ -112,6 +112,24 @@ pub enum LearnedNormalizer {
         /// Initial $b$ of every head.
         sink: f64,
     },
+    /// ASEntmax (Vasylenko et al., ICLR 2026, arXiv 2506.16640): α-entmax of the scores
+    /// times a learnable per-head, position-dependent scale
+    /// $s_{h,i} = \delta + \beta_h \ln(p_i + 2)^{\gamma_h}$, $p_i$ the query's absolute position
+    /// ([`rigor_softmax::AsEntmax`]); `alpha` and `delta` are fixed, every $\beta_h$ starts at
+    /// `beta` and every $\gamma_h$ at `gamma` (the authors draw $\beta \sim U(0.1, 1)$,
+    /// $\gamma \sim \mathcal N(0, 0.1)$; overwrite the `asentmax_beta` / `asentmax_gamma`
+    /// parameters for that). With a KV cache the query rows sit after the cached keys, as in
+    /// the reference.
+    AsEntmax {
+        /// α of α-entmax (finite, `> 1`; the authors use 1.5).
+        alpha: f64,
+        /// The constant δ (finite; the reference's default is 1).
+        delta: f64,
+        /// Initial $\beta$ of every head (finite).
+        beta: f64,
+        /// Initial $\gamma$ of every head (finite).
+        gamma: f64,
+    },
 }
 
 impl MultiHeadAttentionConfig {
@@ -171,13 +189,17 @@ impl MultiHeadAttentionConfig {
                     positive("learned ssmax s", s)?;
                 }
                 LearnedNormalizer::Sinks { sink } => {
-                    if !sink.is_finite() {
-                        return Err(NnError::InvalidParameter {
-                            name: "learned sink",
-                            value: sink,
-                            reason: "must be finite",
-                        });
-                    }
+                    finite("learned sink", sink)?;
+                }
+                LearnedNormalizer::AsEntmax {
+                    alpha,
+                    delta,
+                    beta,
+                    gamma,
+                } => {
+                    rigor_softmax::AsEntmax::new(alpha)?.with_delta(delta)?;
+                    finite("learned asentmax beta", beta)?;
+                    finite("learned asentmax gamma", gamma)?;
                 }
             }
         }
@@ -198,14 +220,29 @@ impl MultiHeadAttentionConfig {
             None => None,
         };
         let per_head = |v: f64| Param::from_tensor(Tensor::<1>::full([self.n_heads], v, device));
-        let (ssmax_scale, sinks) = match self.learned {
-            Some(LearnedNormalizer::ScalableSoftmax { s }) => (Some(per_head(s)), None),
-            Some(LearnedNormalizer::Sinks { sink }) => (None, Some(per_head(sink))),
-            None => (None, None),
-        };
+        let (mut ssmax_scale, mut sinks) = (None, None);
+        let (mut asentmax, mut asentmax_beta, mut asentmax_gamma) = (None, None, None);
+        match self.learned {
+            Some(LearnedNormalizer::ScalableSoftmax { s }) => ssmax_scale = Some(per_head(s)),
+            Some(LearnedNormalizer::Sinks { sink }) => sinks = Some(per_head(sink)),
+            Some(LearnedNormalizer::AsEntmax {
+                alpha,
+                delta,
+                beta,
+                gamma,
+            }) => {
+                asentmax = Some(rigor_softmax::AsEntmax::new(alpha)?.with_delta(delta)?);
+                asentmax_beta = Some(per_head(beta));
+                asentmax_gamma = Some(per_head(gamma));
+            }
+            None => {}
+        }
         Ok(MultiHeadAttention {
             ssmax_scale,
             sinks,
+            asentmax_beta,
+            asentmax_gamma,
+            asentmax,
             use_learned: self.learned.is_some(),
             query: linear.init(device),
             key: kv_linear.init(device),
@@ -276,6 +313,12 @@ pub struct MultiHeadAttention {
     pub ssmax_scale: Option<Param<Tensor<1>>>,
     /// Learnable per-head sink logits $b_h$, `[n_heads]` ([`LearnedNormalizer`]).
     pub sinks: Option<Param<Tensor<1>>>,
+    /// ASEntmax's learnable per-head $\beta_h$, `[n_heads]` ([`LearnedNormalizer::AsEntmax`]).
+    pub asentmax_beta: Option<Param<Tensor<1>>>,
+    /// ASEntmax's learnable per-head $\gamma_h$, `[n_heads]` ([`LearnedNormalizer::AsEntmax`]).
+    pub asentmax_gamma: Option<Param<Tensor<1>>>,
+    #[module(skip)]
+    asentmax: Option<rigor_softmax::AsEntmax>,
     #[module(skip)]
     use_learned: bool,
     #[module(skip)]
@@ -320,11 +363,11 @@ impl MultiHeadAttention {
         self.use_learned = false;
     }
 
-    /// Goes back to the learned normalizer (SSMax scales or sinks) after
+    /// Goes back to the learned normalizer (SSMax scales, sinks or ASEntmax) after
     /// [`set_normalizer`](Self::set_normalizer); returns `false` (and changes nothing) if this
     /// attention has none. A custom normalizer is dropped.
     pub fn use_learned_normalizer(&mut self) -> bool {
-        if self.ssmax_scale.is_none() && self.sinks.is_none() {
+        if self.ssmax_scale.is_none() && self.sinks.is_none() && self.asentmax_beta.is_none() {
             return false;
         }
         self.custom = None;
@@ -536,6 +579,25 @@ impl MultiHeadAttention {
         (allowed && !want_weights && dropout_inactive && theta >= 1.0).then(|| self.scale / theta)
     }
 
+    /// The learned normalizer's weights (the caller checked `use_learned`).
+    fn learned_weights(&self, scores: Tensor<4>) -> NnResult<Tensor<4>> {
+        let h = self.n_heads;
+        if let Some(s) = &self.ssmax_scale {
+            let s = s.val().reshape([1, h, 1, 1]);
+            return Ok(rigor_softmax::scalable_softmax_learned(scores, -1, s)?);
+        }
+        if let Some(b) = &self.sinks {
+            let b = b.val().reshape([1, h, 1, 1]);
+            return Ok(rigor_softmax::softmax_with_sink(scores, -1, b)?);
+        }
+        if let (Some(a), Some(beta), Some(gamma)) =
+            (&self.asentmax, &self.asentmax_beta, &self.asentmax_gamma)
+        {
+            return Ok(a.apply(scores, beta.val(), gamma.val())?);
+        }
+        Ok(self.normalizer.apply(scores, -1)?)
+    }
+
     pub(crate) fn run(
         &self,
         query: Tensor<3>,
@@ -610,18 +672,10 @@ impl MultiHeadAttention {
         }
         let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(self.scale);
         let scores = mask_logits(scores, mask.causal, padding)?;
-        let h = self.n_heads;
-        let weights = match (&self.custom, &self.ssmax_scale, &self.sinks) {
-            (Some(custom), _, _) => custom.normalize(scores.clone())?,
-            (None, Some(s), _) if self.use_learned => rigor_softmax::scalable_softmax_learned(
-                scores.clone(),
-                -1,
-                s.val().reshape([1, h, 1, 1]),
-            )?,
-            (None, _, Some(b)) if self.use_learned => {
-                rigor_softmax::softmax_with_sink(scores.clone(), -1, b.val().reshape([1, h, 1, 1]))?
-            }
-            _ => self.normalizer.apply(scores.clone(), -1)?,
+        let weights = match &self.custom {
+            Some(custom) => custom.normalize(scores.clone())?,
+            None if self.use_learned => self.learned_weights(scores.clone())?,
+            None => self.normalizer.apply(scores.clone(), -1)?,
         };
         let context = self.dropout.forward(weights.clone()).matmul(v);
         let context = context.swap_dims(1, 2).reshape([b, s_q, self.d_model()]);

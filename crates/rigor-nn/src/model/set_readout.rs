@@ -17,7 +17,7 @@ use burn::config::Config;
 use burn::module::{Initializer, Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor};
-use rigor_softmax::Normalizer;
+use rigor_softmax::{Normalize, Normalizer};
 use serde::{Deserialize, Serialize};
 
 use crate::attention::mask_logits;
@@ -43,7 +43,7 @@ pub enum QuerySource {
 /// ```
 /// use burn::tensor::{Device, Distribution, Tensor};
 /// use rigor_nn::SetReadoutConfig;
-/// use rigor_softmax::Normalizer;
+/// use rigor_softmax::{Normalize, Normalizer};
 ///
 /// let device = Device::flex();
 /// let model = SetReadoutConfig::new(5, 16, 4).init(&device).unwrap();
@@ -277,6 +277,22 @@ impl SetReadout {
         encoding: &SetReadoutEncoding,
         normalizer: &Normalizer,
     ) -> NnResult<SetReadoutOutput> {
+        self.readout_custom(encoding, normalizer)
+    }
+
+    /// [`readout`](Self::readout) with any [`Normalize`] implementor (a user's own, or one with
+    /// per-head parameters fixed for evaluation, e.g. `rigor_softmax::Sinks`,
+    /// `Llama4Temperature`, `AsEntmaxHeads`). The scores reach it as `[batch, 1, 1, n]`: one
+    /// head, one query row over `n` keys, so a position-dependent normalizer sees the query at
+    /// position `n − 1` (after the items).
+    ///
+    /// # Errors
+    /// As [`readout`](Self::readout), and whatever `normalizer` reports.
+    pub fn readout_custom(
+        &self,
+        encoding: &SetReadoutEncoding,
+        normalizer: &dyn Normalize,
+    ) -> NnResult<SetReadoutOutput> {
         let [b, n, d] = encoding.values.dims();
         let want_d = self.key.weight.val().dims()[1];
         if encoding.scores.dims() != [b, n] || d != want_d || b == 0 || n == 0 {
@@ -290,7 +306,9 @@ impl SetReadout {
                 ),
             });
         }
-        let weights = normalizer.apply(encoding.scores.clone(), -1)?;
+        let weights = normalizer
+            .normalize(encoding.scores.clone().reshape([b, 1, 1, n]))?
+            .reshape([b, n]);
         let pooled = weights
             .clone()
             .reshape([b, 1, n])
