@@ -11,12 +11,16 @@
 //! (seeded), so the spread is exactly δ and item 0 is the one a sharp head should pick.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
-use rigor::softmax::{Normalizer, Temperature, lemma_2_1};
+use rigor::softmax::{
+    AsEntmax, Llama4Temperature, Normalize, Normalizer, Sinks, Temperature, lemma_2_1,
+    normalize_along,
+};
 use serde::Serialize;
 
 #[derive(Parser, Debug)]
@@ -65,24 +69,50 @@ fn row(n: usize, delta: f32, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
-    let device = Device::flex();
-    let ns: Vec<usize> = (4..=16).step_by(2).map(|k| 1usize << k).collect();
-    let normalizers = [
+/// Normalizers with their table names.
+type Named = Vec<(String, Arc<dyn Normalize>)>;
+
+/// Every normalizer, as it sees a single query row at position `n − 1` over `n` keys: the
+/// built-ins, softpick, a sink logit 2, Llama 4's temperature at the query's position, and
+/// ASEntmax with β = 0.5, γ = 1 (δ = 1, α = 1.5).
+fn normalizers(n: usize) -> Result<Named, Box<dyn std::error::Error>> {
+    let built_in = [
         Normalizer::softmax(),
         Normalizer::adaptive(),
         Normalizer::scalable(1.0)?,
         Normalizer::softmax1(),
         Normalizer::entmax(1.5)?,
         Normalizer::sparsemax(),
+        Normalizer::softpick(),
     ];
-    let bar = ProgressBar::new((ns.len() * normalizers.len()) as u64)
+    let mut out: Named = built_in
+        .into_iter()
+        .map(|b| (b.name(), Arc::new(b) as Arc<dyn Normalize>))
+        .collect();
+    out.push(("sink b=2".into(), Arc::new(Sinks::new(vec![2.0])?)));
+    out.push((
+        "llama4-τ".into(),
+        Arc::new(Llama4Temperature::default().with_offset(n - 1)),
+    ));
+    // One query row over n keys: ASEntmax puts it at position n − 1 (k_len − q_len + 0).
+    out.push((
+        "asentmax".into(),
+        Arc::new(AsEntmax::new(1.5)?.with_heads(vec![0.5], vec![1.0])?),
+    ));
+    Ok(out)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let device = Device::flex();
+    let ns: Vec<usize> = (4..=16).step_by(2).map(|k| 1usize << k).collect();
+    let first = normalizers(ns[0])?;
+    let bar = ProgressBar::new((ns.len() * first.len()) as u64)
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")?);
-    let mut series: Vec<Series> = normalizers
+    let mut series: Vec<Series> = first
         .iter()
-        .map(|n| Series {
-            normalizer: n.name(),
+        .map(|(name, _)| Series {
+            normalizer: name.clone(),
             max_weight: Vec::new(),
         })
         .collect();
@@ -91,9 +121,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             TensorData::new(row(n, args.delta, args.seed), [1, n]),
             &device,
         );
-        for (norm, s) in normalizers.iter().zip(series.iter_mut()) {
-            bar.set_message(format!("n = {n}, {norm}"));
-            let w: Vec<f32> = norm.apply(x.clone(), -1)?.try_into_vec_as::<f32>()?;
+        for ((name, norm), s) in normalizers(n)?.iter().zip(series.iter_mut()) {
+            bar.set_message(format!("n = {n}, {name}"));
+            let w: Vec<f32> =
+                normalize_along(norm.as_ref(), x.clone(), -1)?.try_into_vec_as::<f32>()?;
             s.max_weight
                 .push(f64::from(w.iter().copied().fold(0.0, f32::max)));
             bar.inc(1);
@@ -127,7 +158,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "\nsoftmax and adaptive-θ stay under the tight bound and decay like 1/n; SSMax scales the\n\
-         logits by ln n and entmax/sparsemax zero out the tail, so their top weight need not decay."
+         logits by ln n and entmax/sparsemax zero out the tail, so their top weight need not decay.\n\
+         Softpick zeroes logits ≤ 0 only (here every filler is ≥ 0, so it disperses like softmax);\n\
+         a sink takes mass from every item; Llama 4's τ(p) = 1 + 0.1 ln(1 + ⌊(p+1)/8192⌋) sharpens\n\
+         only past 8192 positions; ASEntmax scales by 1 + β ln(p + 2)^γ before 1.5-entmax."
     );
 
     std::fs::create_dir_all(&args.out)?;

@@ -1105,7 +1105,10 @@ fn learned_parameters_get_gradients_and_survive_save_and_load() {
                 .unwrap();
             if let Some(gamma) = &m.asentmax_gamma {
                 let g = host(gamma.grad(&grads).expect("γ gradient"));
-                assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0), "γ: {g:?}");
+                assert!(
+                    g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0),
+                    "γ: {g:?}"
+                );
             }
             let g = host(p.grad(&grads).expect("per-head gradient"));
             assert!(

@@ -64,9 +64,11 @@ impl fmt::Display for Verdict {
 }
 
 /// Statement of the iso-perplexity relation as reported in [`Verdict::statement`].
-pub const ISO_PERPLEXITY: &str = "Perplexity Cannot Always Tell, §4 (iso-perplexity, critical accuracy)";
+pub const ISO_PERPLEXITY: &str =
+    "Perplexity Cannot Always Tell, §4 (iso-perplexity, critical accuracy)";
 /// Statement of Lemma 3.1 as reported in [`Verdict::statement`].
-pub const LEMMA_3_1: &str = "Perplexity Cannot Always Tell, Lemma 3.1 (wrong copies at equal perplexity)";
+pub const LEMMA_3_1: &str =
+    "Perplexity Cannot Always Tell, Lemma 3.1 (wrong copies at equal perplexity)";
 
 /// $-a\ln(1-\gamma) - (1-a)\ln\gamma$, linear in $a$ (also outside $[0, 1]$).
 fn pplx_linear(a: f64, gamma: f64) -> f64 {
@@ -77,13 +79,19 @@ fn pplx_linear(a: f64, gamma: f64) -> f64 {
 /// $a'$ ([`critical_accuracy`]) of a model with error rate $\gamma' = \gamma - \Delta\gamma$ ties
 /// on perplexity ($\lvert\operatorname{pplx}(a', \gamma') - \operatorname{pplx}(a, \gamma)\rvert
 /// \le$ `tol`, nats), and one of accuracy $a' + 0.01$ beats it (strictly lower perplexity).
-/// Two cases; the margins are in nats. $\Delta\gamma = \gamma$ (a perfectly confident model,
+/// Two cases; the margins are in nats (the tie's is −|difference|, so 0 when exact).
+/// $\Delta\gamma = \gamma$ (a perfectly confident model,
 /// $a' = 1$) has only the tie's limit and is reported as one case.
 ///
 /// # Errors
 /// [`PerplexityError::InvalidParameter`] outside [`critical_accuracy`]'s domain or for a bad
 /// `tol`.
-pub fn check_iso_perplexity(accuracy: f64, gamma: f64, delta_gamma: f64, tol: f64) -> Result<Verdict> {
+pub fn check_iso_perplexity(
+    accuracy: f64,
+    gamma: f64,
+    delta_gamma: f64,
+    tol: f64,
+) -> Result<Verdict> {
     if !(tol.is_finite() && tol >= 0.0) {
         return Err(PerplexityError::InvalidParameter {
             name: "tol",
@@ -104,14 +112,15 @@ pub fn check_iso_perplexity(accuracy: f64, gamma: f64, delta_gamma: f64, tol: f6
     };
     if g2 <= 0.0 {
         v.worst_margin = 0.0;
-        v.detail.push_str(" (perfect confidence: the tie is the limit a' = 1)");
+        v.detail
+            .push_str(" (perfect confidence: the tie is the limit a' = 1)");
         return Ok(v);
     }
-    let tie = tol - (pplx_linear(a2, g2) - level).abs();
+    let tie = -(pplx_linear(a2, g2) - level).abs();
     let better = level - pplx_linear(a2 + 0.01, g2);
     v.cases = 2;
     v.worst_margin = tie.min(better);
-    v.violations = usize::from(tie < 0.0) + usize::from(better <= 0.0);
+    v.violations = usize::from(tie < -tol) + usize::from(better <= 0.0);
     v.holds = v.violations == 0;
     v.detail.push_str(&format!(
         ", pplx(a', γ') − pplx(a, γ) = {:+.3e}, pplx(a' + 0.01, γ') − pplx(a, γ) = {:+.3e}",
@@ -165,7 +174,11 @@ pub fn check_lemma_3_1<M: CausalLm + ?Sized>(
         holds: found > 0,
         cases: report.candidates,
         violations: 0,
-        worst_margin: if found > 0 { xi - best } else { f64::NEG_INFINITY },
+        worst_margin: if found > 0 {
+            xi - best
+        } else {
+            f64::NEG_INFINITY
+        },
         detail: if found > 0 {
             format!(
                 "{found} of {} strings at Hamming distance ≤ {} are copied wrongly within ξ = {xi} (smallest gap {best:.3e} nats/bit; α: {:.4} nats/bit, n = {})",

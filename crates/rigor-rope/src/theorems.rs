@@ -133,7 +133,8 @@ fn tolerance(tol: f64) -> Result<f64> {
 /// and the shift `s`, all positions in one call (so dynamic variants see one length). A case
 /// violates it when the two logits differ by more than `tol · ‖q‖‖k‖` (1e-4 suits f32 at
 /// positions up to ~10⁴; f32 angles lose digits as positions grow); the margin is
-/// `tol − |difference| / (‖q‖‖k‖)`.
+/// `−|difference| / (‖q‖‖k‖)` (0 for an exact match, a small negative number from f32
+/// round-off).
 ///
 /// # Errors
 /// [`RopeError::ShapeMismatch`] unless `q` and `k` have `rope.head_dim()` entries;
@@ -153,7 +154,11 @@ pub fn check_relative_position(
     if q.len() != d || k.len() != d {
         return Err(RopeError::ShapeMismatch {
             op: "check_relative_position",
-            detail: format!("q has {}, k has {} entries; head_dim is {d}", q.len(), k.len()),
+            detail: format!(
+                "q has {}, k has {} entries; head_dim is {d}",
+                q.len(),
+                k.len()
+            ),
         });
     }
     let mut verdict = Verdict::new(RELATIVE_POSITION);
@@ -195,8 +200,8 @@ pub fn check_relative_position(
     let scale = (norm(q) * norm(k)).max(f64::MIN_POSITIVE);
     for (i, &(m, n)) in pairs.iter().enumerate() {
         let (a, b) = (logit(2 * i), logit(2 * i + 1));
-        let margin = tol - (a - b).abs() / scale;
-        verdict.record(margin, 0.0, || {
+        let margin = -(a - b).abs() / scale;
+        verdict.record(margin, tol, || {
             format!("(m, n) = ({m}, {n}), shift {shift}: {a:.6e} vs {b:.6e}")
         });
     }
@@ -233,7 +238,12 @@ pub fn check_positional_head(
             ),
         });
     }
-    let g0 = rope.frequencies(s.max(1)).inv_freq.first().copied().unwrap_or(0.0);
+    let g0 = rope
+        .frequencies(s.max(1))
+        .inv_freq
+        .first()
+        .copied()
+        .unwrap_or(0.0);
     if (g0 - 1.0).abs() > 1e-12 {
         return Err(RopeError::InvalidParameter {
             name: "top frequency g_0",
@@ -241,9 +251,8 @@ pub fn check_positional_head(
             reason: "claim 3's construction needs g_0 = 1 (standard, p- or partial RoPE)",
         });
     }
-    let max_norm = |t: Tensor<2>| -> Result<f64> {
-        Ok(readback(t.square().sum_dim(1).sqrt().max())?[0])
-    };
+    let max_norm =
+        |t: Tensor<2>| -> Result<f64> { Ok(readback(t.square().sum_dim(1).sqrt().max())?[0]) };
     let bound = max_norm(q_content.clone())? * max_norm(k_content.clone())?;
     let c = PositionalHead::scale_for(kind, window, bound)?;
     let head = PositionalHead::new(kind, c)?;
@@ -288,7 +297,11 @@ pub fn check_drift_bound(rope: &Rope, q: &[f64], k: &[f64], distances: &[f64]) -
     if q.len() != d || k.len() != d {
         return Err(RopeError::ShapeMismatch {
             op: "check_drift_bound",
-            detail: format!("q has {}, k has {} entries; head_dim is {d}", q.len(), k.len()),
+            detail: format!(
+                "q has {}, k has {} entries; head_dim is {d}",
+                q.len(),
+                k.len()
+            ),
         });
     }
     if let Some(&r) = distances.iter().find(|r| !r.is_finite()) {
@@ -311,7 +324,9 @@ pub fn check_drift_bound(rope: &Rope, q: &[f64], k: &[f64], distances: &[f64]) -
             let observed = drift(qk, kk, r, g);
             let (tight, _) = drift_bound(r, g, norm(&qk), norm(&kk));
             verdict.record((tight - observed) / scale, 1e-12, || {
-                format!("chunk {slot} (g = {g:.4e}), r = {r}: drift {observed:.6e} vs bound {tight:.6e}")
+                format!(
+                    "chunk {slot} (g = {g:.4e}), r = {r}: drift {observed:.6e} vs bound {tight:.6e}"
+                )
             });
         }
     }
@@ -328,7 +343,10 @@ pub fn qk_pair(d: usize, scale: f64) -> impl Strategy<Value = (Vec<f64>, Vec<f64
 }
 
 /// `count ∈ count` position pairs $(m, n)$ with entries below `max`.
-pub fn position_pairs(max: usize, count: Range<usize>) -> impl Strategy<Value = Vec<(usize, usize)>> {
+pub fn position_pairs(
+    max: usize,
+    count: Range<usize>,
+) -> impl Strategy<Value = Vec<(usize, usize)>> {
     let max = max.max(1);
     proptest::collection::vec((0..max, 0..max), count)
 }
@@ -350,7 +368,9 @@ pub fn relative_config(d: usize) -> impl Strategy<Value = RopeConfig> {
         Just(base().with_layout(crate::Layout::Interleaved)),
         (0.05f64..=1.0).prop_map(move |p| base().with_rotation(Rotation::Proportional { p })),
         Just(base().with_rotation(Rotation::NoPE)),
-        Just(base().with_rotation(Rotation::NeoxPartial { rotary_dims: d / 2 - (d / 2) % 2 })),
+        Just(base().with_rotation(Rotation::NeoxPartial {
+            rotary_dims: d / 2 - (d / 2) % 2
+        })),
         (1.0f64..8.0).prop_map(move |factor| base().with_scaling(Scaling::Linear { factor })),
         (1.0f64..8.0).prop_map(move |factor| base().with_scaling(Scaling::Ntk { factor })),
         Just(base().with_scaling(Scaling::Llama3(Llama3Config {

@@ -137,8 +137,18 @@ pub fn check_lemma_2_1<N: Normalize + ?Sized>(
         }
         // Relative margins of the three inequalities; the smallest decides the row.
         let margins = [
-            ((b.tight_max - hi) / b.tight_max, "max weight", hi, b.tight_max),
-            ((b.upper - hi) / b.upper, "max weight vs e^{δ/θ}/n", hi, b.upper),
+            (
+                (b.tight_max - hi) / b.tight_max,
+                "max weight",
+                hi,
+                b.tight_max,
+            ),
+            (
+                (b.upper - hi) / b.upper,
+                "max weight vs e^{δ/θ}/n",
+                hi,
+                b.upper,
+            ),
             ((lo - b.lower) / b.lower, "min weight", lo, b.lower),
         ];
         let (m, what, observed, bound) = margins
@@ -269,7 +279,9 @@ pub struct Prop31Case {
 impl Prop31Case {
     /// `(w_q, w_k, y, x)` on `device`, ready for [`check_prop_3_1`].
     pub fn tensors(&self, device: &Device) -> (Tensor<2>, Tensor<2>, Tensor<1>, Tensor<2>) {
-        let t2 = |v: &[f32], s: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), s), device);
+        let t2 = |v: &[f32], s: [usize; 2]| {
+            Tensor::<2>::from_data(TensorData::new(v.to_vec(), s), device)
+        };
         (
             t2(&self.w_q, [self.d_model, self.d_head]),
             t2(&self.w_k, [self.d_model, self.d_head]),

@@ -182,7 +182,13 @@ fn last_columns(t: Tensor<4>, n: usize) -> Vec<f32> {
 }
 
 fn column_sum(v: &Value) -> Vec<Vec<f64>> {
-    vec![vec![v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).sum()]]
+    vec![vec![
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .sum(),
+    ]]
 }
 
 #[test]
@@ -200,8 +206,9 @@ fn asentmax_equals_the_authors_module() {
                     let what = format!("asentmax {} k_len={k_len} {}", case.name, r["setting"]);
                     let alpha = r["alpha"].as_f64().unwrap();
                     let cfg = AsEntmax::new(alpha).unwrap().with_delta(delta).unwrap();
-                    let beta = Tensor::<1>::from_floats([r["beta"].as_f64().unwrap() as f32], device)
-                        .require_grad();
+                    let beta =
+                        Tensor::<1>::from_floats([r["beta"].as_f64().unwrap() as f32], device)
+                            .require_grad();
                     let gamma =
                         Tensor::<1>::from_floats([r["gamma"].as_f64().unwrap() as f32], device)
                             .require_grad();
@@ -220,16 +227,39 @@ fn asentmax_equals_the_authors_module() {
                     let scales = cfg
                         .scales(beta.clone(), gamma.clone(), 1, q, k_len)
                         .unwrap();
-                    close(&host(scales), &[r["scale"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()], 1e-6, 1e-6, &what);
+                    close(
+                        &host(scales),
+                        &[r["scale"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|v| v.as_f64().unwrap())
+                            .collect()],
+                        1e-6,
+                        1e-6,
+                        &what,
+                    );
 
                     let x = padded_scores(&case.logits, k_len, f64::NEG_INFINITY, device)
                         .require_grad();
                     let c = padded_scores(&case.cotangent, k_len, 0.0, device);
                     let w = cfg.apply(x.clone(), beta.clone(), gamma.clone()).unwrap();
-                    close(&last_columns(w.clone(), n), &matrix(&r["weights"]), 2e-6, 1e-4, &what);
+                    close(
+                        &last_columns(w.clone(), n),
+                        &matrix(&r["weights"]),
+                        2e-6,
+                        1e-4,
+                        &what,
+                    );
                     let grads = (w * c).sum().backward();
                     let gx = x.grad(&grads).unwrap();
-                    close(&last_columns(gx, n), &matrix(&r["grad_logits"]), 1e-5, 1e-3, &format!("{what} d/dz"));
+                    close(
+                        &last_columns(gx, n),
+                        &matrix(&r["grad_logits"]),
+                        1e-5,
+                        1e-3,
+                        &format!("{what} d/dz"),
+                    );
                     close(
                         &host(beta.grad(&grads).unwrap()),
                         &column_sum(&r["grad_beta"]),
@@ -251,15 +281,22 @@ fn asentmax_equals_the_authors_module() {
         let fm = &a["fully_masked"];
         assert!(fm["weights_all_nan"].as_bool().unwrap());
         let k_len = fm["k_len"].as_u64().unwrap() as usize;
-        let x = padded_scores(&matrix(&fm["logits"]), k_len, f64::NEG_INFINITY, device).require_grad();
+        let x =
+            padded_scores(&matrix(&fm["logits"]), k_len, f64::NEG_INFINITY, device).require_grad();
         let beta = Tensor::<1>::from_floats([0.5], device).require_grad();
         let gamma = Tensor::<1>::from_floats([0.25], device).require_grad();
-        let w = AsEntmax::new(1.5).unwrap().apply(x.clone(), beta.clone(), gamma.clone()).unwrap();
+        let w = AsEntmax::new(1.5)
+            .unwrap()
+            .apply(x.clone(), beta.clone(), gamma.clone())
+            .unwrap();
         assert!(host(w.clone()).iter().all(|&v| v == 0.0));
         let grads = (w * 1.0).sum().backward();
         assert!(host(x.grad(&grads).unwrap()).iter().all(|&v| v == 0.0));
         for p in [&beta, &gamma] {
-            assert!(p.grad(&grads).is_none_or(|g| host(g).iter().all(|&v| v == 0.0)));
+            assert!(
+                p.grad(&grads)
+                    .is_none_or(|g| host(g).iter().all(|&v| v == 0.0))
+            );
         }
     });
 }
@@ -276,7 +313,10 @@ fn asentmax_heads_with_their_own_beta_and_gamma_equal_the_two_head_module() {
             for length in want["lengths"].as_array().unwrap() {
                 let k_len = length["k_len"].as_u64().unwrap() as usize;
                 let results = length["results"].as_array().unwrap();
-                let heads: Vec<&Value> = results.iter().filter(|r| r["alpha"].as_f64() == Some(1.5)).collect();
+                let heads: Vec<&Value> = results
+                    .iter()
+                    .filter(|r| r["alpha"].as_f64() == Some(1.5))
+                    .collect();
                 assert_eq!(heads.len(), 2);
                 let norm = AsEntmax::new(1.5)
                     .unwrap()
@@ -309,7 +349,12 @@ fn asentmax_refuses_bad_parameters_and_shapes() {
     let device = Device::flex();
     assert!(AsEntmax::new(1.0).is_err());
     assert!(AsEntmax::new(f64::NAN).is_err());
-    assert!(AsEntmax::new(1.5).unwrap().with_delta(f64::INFINITY).is_err());
+    assert!(
+        AsEntmax::new(1.5)
+            .unwrap()
+            .with_delta(f64::INFINITY)
+            .is_err()
+    );
     let cfg = AsEntmax::new(1.5).unwrap();
     assert!(cfg.with_heads(vec![0.5], vec![]).is_err());
     assert!(cfg.with_heads(vec![f64::NAN], vec![0.0]).is_err());
@@ -323,7 +368,10 @@ fn asentmax_refuses_bad_parameters_and_shapes() {
     assert!(cfg.apply(tall, one.clone(), one.clone()).is_err());
     // Empty key dimension with no query rows is fine and empty.
     let empty = Tensor::<4>::zeros([1, 3, 0, 0], &device);
-    assert_eq!(cfg.apply(empty, one.clone(), one.clone()).unwrap().dims(), [1, 3, 0, 0]);
+    assert_eq!(
+        cfg.apply(empty, one.clone(), one.clone()).unwrap().dims(),
+        [1, 3, 0, 0]
+    );
     // Huge finite scores with a large scale stay a distribution (shift before scaling).
     let huge = Tensor::<4>::from_floats([[[[3e38, -3e38, 1e30, 3e38]]]], &device);
     let big = Tensor::<1>::from_floats([1e6], &device);

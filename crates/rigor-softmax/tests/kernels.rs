@@ -357,7 +357,12 @@ fn hostile_rows() -> Vec<Vec<f32>> {
         vec![f32::NAN, 1.0, 2.0, 3.0],
         // No entry above −∞, yet not a fully masked row: NaN, never zeros.
         vec![f32::NAN; 4],
-        vec![f32::NAN, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY],
+        vec![
+            f32::NAN,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+        ],
         vec![f32::INFINITY, 1.0, 2.0, f32::NEG_INFINITY],
         vec![0.0; 4],
         vec![-1e-30, 1e-30, 0.0, 5e-39],

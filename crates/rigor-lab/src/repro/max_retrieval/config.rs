@@ -1,6 +1,8 @@
 //! Configuration of the max-retrieval reproduction, with presets per [`Scale`].
 
-use rigor_softmax::Normalizer;
+use std::sync::Arc;
+
+use rigor_softmax::{AsEntmax, Llama4Temperature, Normalize, Normalizer, Sinks};
 use serde::{Deserialize, Serialize};
 
 use super::MaxRetrievalModelConfig;
@@ -14,7 +16,63 @@ pub struct EvalVariant {
     /// Column label, e.g. `"adaptive θ"`.
     pub label: String,
     /// The normalizer.
-    pub normalizer: Normalizer,
+    pub normalizer: EvalNormalizer,
+}
+
+/// What an [`EvalVariant`] normalizes with: a built-in [`Normalizer`], or one of the
+/// normalizers whose parameters are per head — fixed here for an evaluation-time swap (the
+/// model is trained with softmax; none of these is trained). The readout's single query sits
+/// at position `n − 1`, after the `n` items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalNormalizer {
+    /// Any built-in ([`Normalizer`]; softpick among them).
+    BuiltIn(Normalizer),
+    /// Softmax with a sink logit $b$ in the denominator (gpt-oss; [`rigor_softmax::Sinks`]).
+    Sink {
+        /// The sink logit.
+        sink: f64,
+    },
+    /// Llama 4's query temperature $1 + a\ln(1 + \lfloor (p+1)/f \rfloor)$
+    /// ([`rigor_softmax::Llama4Temperature`]) at the query's position $p = n - 1$.
+    Llama4 {
+        /// $f$.
+        floor_scale: f64,
+        /// $a$.
+        attn_scale: f64,
+    },
+    /// ASEntmax, α-entmax of $(1 + \beta \ln(p + 2)^\gamma)\,e$ ([`rigor_softmax::AsEntmax`]).
+    AsEntmax {
+        /// α.
+        alpha: f64,
+        /// β.
+        beta: f64,
+        /// γ.
+        gamma: f64,
+    },
+}
+
+impl EvalNormalizer {
+    /// The [`Normalize`] implementor it stands for.
+    ///
+    /// # Errors
+    /// [`LabError::Softmax`] for values the underlying constructor refuses (non-finite
+    /// values, α ≤ 1, a floor scale ≤ 0).
+    pub fn build(&self, n: usize) -> Result<Arc<dyn Normalize>> {
+        Ok(match self {
+            Self::BuiltIn(b) => Arc::new(b.clone()),
+            Self::Sink { sink } => Arc::new(Sinks::new(vec![*sink])?),
+            Self::Llama4 {
+                floor_scale,
+                attn_scale,
+            } => Arc::new(
+                Llama4Temperature::new(*floor_scale, *attn_scale)?.with_offset(n.saturating_sub(1)),
+            ),
+            Self::AsEntmax { alpha, beta, gamma } => {
+                Arc::new(AsEntmax::new(*alpha)?.with_heads(vec![*beta], vec![*gamma])?)
+            }
+        })
+    }
 }
 
 /// Everything the reproduction does (written to `results.json`).
@@ -185,31 +243,46 @@ impl MaxRetrievalConfig {
     }
 }
 
-/// Softmax (baseline), adaptive θ, SSMax with \\(s = 1/\ln n_{\text{train}}\\) (equal to softmax
-/// at the training size) and 1.5-entmax.
+/// Softmax (baseline), adaptive θ, SSMax with \(s = 1/\ln n_{\text{train}}\) (equal to softmax
+/// at the training size), 1.5-entmax, softpick, a sink logit 0 (softmax1), Llama 4's temperature
+/// with its floor scale shrunk to \(f = n_{\text{train}}\) (the released models' 8192 would
+/// never act at these sizes; \(a = 0.1\) as released) and ASEntmax with β = 0.5, γ = 1 (fixed,
+/// not learned: an evaluation-time swap on a softmax-trained model like the others).
 pub fn default_variants(train_n: usize) -> Vec<EvalVariant> {
     let s = 1.0 / (train_n.max(2) as f64).ln();
+    let built_in = |label: &str, normalizer: Normalizer| EvalVariant {
+        label: label.into(),
+        normalizer: EvalNormalizer::BuiltIn(normalizer),
+    };
     let mut v = vec![
-        EvalVariant {
-            label: "softmax".into(),
-            normalizer: Normalizer::softmax(),
-        },
-        EvalVariant {
-            label: "adaptive θ".into(),
-            normalizer: Normalizer::adaptive(),
-        },
+        built_in("softmax", Normalizer::softmax()),
+        built_in("adaptive θ", Normalizer::adaptive()),
     ];
     if let Ok(normalizer) = Normalizer::scalable(s) {
-        v.push(EvalVariant {
-            label: format!("SSMax (s=1/ln {train_n})"),
-            normalizer,
-        });
+        v.push(built_in(&format!("SSMax (s=1/ln {train_n})"), normalizer));
     }
     if let Ok(normalizer) = Normalizer::entmax(1.5) {
-        v.push(EvalVariant {
-            label: "1.5-entmax".into(),
-            normalizer,
-        });
+        v.push(built_in("1.5-entmax", normalizer));
     }
+    v.push(built_in("softpick", Normalizer::softpick()));
+    v.push(EvalVariant {
+        label: "sink b=0".into(),
+        normalizer: EvalNormalizer::Sink { sink: 0.0 },
+    });
+    v.push(EvalVariant {
+        label: format!("llama4 τ (f={})", train_n.max(1)),
+        normalizer: EvalNormalizer::Llama4 {
+            floor_scale: train_n.max(1) as f64,
+            attn_scale: 0.1,
+        },
+    });
+    v.push(EvalVariant {
+        label: "ASEntmax (β=0.5, γ=1)".into(),
+        normalizer: EvalNormalizer::AsEntmax {
+            alpha: 1.5,
+            beta: 0.5,
+            gamma: 1.0,
+        },
+    });
     v
 }

@@ -186,7 +186,8 @@ pub fn evaluate(
                 &plain,
             );
             for (variant, a) in config.variants.iter().zip(acc.iter_mut()) {
-                let o = model.readout(&encoding, &variant.normalizer)?;
+                let norm = variant.normalizer.build(n)?;
+                let o = model.readout_custom(&encoding, norm.as_ref())?;
                 let pred = host_ints(o.logits.argmax(1))?;
                 let w = o.weights;
                 let max_w = host_floats(w.clone().max_dim(1))?;

@@ -17,7 +17,7 @@ pub mod model;
 pub mod paper;
 pub mod report;
 
-pub use config::{EvalVariant, MaxRetrievalConfig};
+pub use config::{EvalNormalizer, EvalVariant, MaxRetrievalConfig};
 pub use experiment::{MaxRetrievalRun, PointEval, SeedRun, SummaryRow, evaluate, run, train_seed};
 pub use model::{MaxRetrievalModel, MaxRetrievalModelConfig};
 pub use report::{accuracy_table, dispersion_table, write_report};
