@@ -378,10 +378,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "{statement:<72} {layer:>5} {held:>6} {:>8} {cases:>6} {worst:>12.3e}",
             group.len()
         );
-        if held < group.len() {
-            if let Some(r) = group.iter().find(|r| !r.holds) {
-                println!("    e.g. head {:?}: {}", r.head, r.detail);
-            }
+        if held < group.len()
+            && let Some(r) = group.iter().find(|r| !r.holds)
+        {
+            println!("    e.g. head {:?}: {}", r.head, r.detail);
         }
     }
     let path = args.out.join("results.json");

@@ -86,8 +86,9 @@ fn readback<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>> {
 
 /// Checks Lemma 2.1 on every row of `scores` (`[rows, n]`, `−∞` = masked key) normalised by
 /// `normalizer` at temperature θ: every unmasked weight in $[\tfrac1n e^{-\delta/\theta},
-/// \tfrac1n e^{\delta/\theta}]$ and the largest at most $e^{\delta/\theta}/(e^{\delta/\theta}
-/// + n - 1)$, with $n$ the row's unmasked keys and δ their spread; `rel_tol` allows for f32
+/// \tfrac1n e^{\delta/\theta}]$ and the largest at most
+/// $e^{\delta/\theta}/(e^{\delta/\theta} + n - 1)$, with $n$ the row's unmasked keys and δ
+/// their spread; `rel_tol` allows for f32
 /// round-off (1e-5 is ample for f32 softmax). θ is the temperature the normalizer applies
 /// (1 for `Normalizer::softmax()`; the lemma with a θ larger than the normalizer's is weaker,
 /// smaller is stronger). Fully masked rows are not cases.

@@ -114,8 +114,9 @@ impl AsEntmax {
         self.entmax
     }
 
-    /// $\ell_i = \ln(p_i + 2)$ for the query rows of `[.., s_q, s_k]` scores, $p_i = s_k - s_q
-    /// + i$ (the reference's `log(arange(2, max_pos + 2))` indexed by position).
+    /// $\ell_i = \ln(p_i + 2)$ for the query rows of `[.., s_q, s_k]` scores, with
+    /// $p_i = s_k - s_q + i$ (the reference's `log(arange(2, max_pos + 2))` indexed by
+    /// position).
     ///
     /// # Errors
     /// [`SoftmaxError::ShapeMismatch`] if `s_q > s_k` (a query row would sit before position 0).
