@@ -23,17 +23,7 @@ fn golden() -> Value {
 /// Rows of numbers; `null` is −∞. Values are cast through f32 (the inputs are exactly
 /// f32-representable, see golden/README.md).
 fn matrix(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("row")
-                .iter()
-                .map(|x| x.as_f64().unwrap_or(f64::NEG_INFINITY))
-                .collect()
-        })
-        .collect()
+    common::json_matrix(v)
 }
 
 fn vector(v: &Value) -> Vec<f64> {

@@ -23,17 +23,7 @@ fn json(s: &str) -> Value {
 
 /// Rows of numbers; `null` is −∞.
 fn matrix(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .expect("row")
-                .iter()
-                .map(|x| x.as_f64().unwrap_or(f64::NEG_INFINITY))
-                .collect()
-        })
-        .collect()
+    common::json_matrix(v)
 }
 
 fn tensor(rows: &[Vec<f64>], device: &Device) -> Tensor<2> {

@@ -202,3 +202,48 @@ fn softpick_and_llama4_temperature_on_hostile_rows() {
         }
     });
 }
+
+/// Llama 4's temperature is softmax at θ = 1/τ(p) row by row, gradients included: on every
+/// autodiff device, query rows at positions 3..6 (f = 2, a = 0.5, so τ steps at 3 and 5).
+#[test]
+fn llama4_temperature_gradients_equal_the_tempered_softmax_row_by_row() {
+    use rigor_softmax::Llama4Temperature;
+    rigor_testkit::for_each_autodiff_device(|device| {
+        let t = Llama4Temperature::new(2.0, 0.5).unwrap().with_offset(3);
+        let (rows, n) = (3usize, 7usize);
+        let flat: Vec<f32> = (0..rows * n)
+            .map(|i| ((i * 37) % 11) as f32 * 0.7 - 3.0)
+            .collect();
+        let cot: Vec<f32> = (0..rows * n).map(|i| ((i * 13) % 5) as f32 - 2.0).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(flat.clone(), [1, 1, rows, n]), device)
+            .require_grad();
+        let c = Tensor::<4>::from_data(TensorData::new(cot.clone(), [1, 1, rows, n]), device);
+        let grads = (t.normalize(x.clone()).unwrap() * c).sum().backward();
+        let got = host(x.grad(&grads).unwrap());
+        for r in 0..rows {
+            let theta = 1.0 / t.scale(3 + r);
+            let xr = Tensor::<2>::from_data(
+                TensorData::new(flat[r * n..(r + 1) * n].to_vec(), [1, n]),
+                device,
+            )
+            .require_grad();
+            let cr = Tensor::<2>::from_data(
+                TensorData::new(cot[r * n..(r + 1) * n].to_vec(), [1, n]),
+                device,
+            );
+            let w = Normalizer::softmax_with_temperature(theta)
+                .unwrap()
+                .apply(xr.clone(), -1)
+                .unwrap();
+            let g = (w * cr).sum().backward();
+            let want = host(xr.grad(&g).unwrap());
+            for k in 0..n {
+                let (a, b) = (got[r * n + k], want[k]);
+                assert!(
+                    (a - b).abs() <= 1e-6 + 1e-5 * b.abs(),
+                    "row {r} (θ = {theta}) [{k}]: {a} vs {b}"
+                );
+            }
+        }
+    });
+}

@@ -57,3 +57,18 @@ pub fn softmax_f64(row: &[f32], theta: f64) -> Vec<f64> {
 pub fn entropy_f64(p: &[f64]) -> f64 {
     p.iter().filter(|&&v| v > 0.0).map(|&v| -v * v.ln()).sum()
 }
+
+/// Rows of numbers from golden JSON; `null` is −∞ (the golden files' mask).
+pub fn json_matrix(v: &serde_json::Value) -> Vec<Vec<f64>> {
+    v.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|x| x.as_f64().unwrap_or(f64::NEG_INFINITY))
+                .collect()
+        })
+        .collect()
+}
