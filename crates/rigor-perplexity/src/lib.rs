@@ -21,7 +21,7 @@
 //! | §3, Remark 3.4 | temperature folded into confidence | [`theory::temperature`] |
 //! | §3, Remark 3.5 / Prop. 3.6 (as derived here) | Boole (union) bounds on copying | [`theory::boole`] |
 //! | §4, iso-perplexity | $\operatorname{pplx}(a,\gamma)$, critical accuracy $a'$, grids, curves | [`theory::iso`] |
-//! | §4, figures | SVG iso-perplexity plot | [`theory::plot`] |
+//! | §4, figures | SVG iso-perplexity plot | `theory::plot` (feature `plot`, default) |
 //! | §3 Lemma 3.1, §4 iso-perplexity as a kit | proptest strategies and checkers returning a verdict, on your `CausalLm` | `theorems` (feature `proptest`) |
 //!
 //! ## Conventions
@@ -98,5 +98,6 @@ pub use theory::counterexample::{
 pub use theory::iso::{
     IsoCurve, IsoPerplexityGrid, critical_accuracy, iso_accuracy, iso_curve, pplx,
 };
+#[cfg(feature = "plot")]
 pub use theory::plot::{Marker, plot_iso_perplexity};
 pub use theory::temperature::{temperature_fold, tempered_confidence};

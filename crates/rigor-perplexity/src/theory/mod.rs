@@ -5,10 +5,11 @@
 //! - [`temperature`]: Remark 3.4, temperature folded into confidence.
 //! - [`boole`]: union bounds on copying (Remark 3.5 / Prop. 3.6 as derived here).
 //! - [`counterexample`]: Lemma 3.1 as a search over bit flips.
-//! - [`plot`]: SVG iso-perplexity plots.
+//! - `plot` (feature `plot`, on by default): SVG iso-perplexity plots.
 
 pub mod boole;
 pub mod counterexample;
 pub mod iso;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod temperature;

@@ -13,6 +13,7 @@
 use std::path::Path;
 
 use burn::tensor::Tensor;
+#[cfg(feature = "plot")]
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +199,7 @@ impl FrequencyUsage {
     ///
     /// # Errors
     /// [`RopeError::Io`].
+    #[cfg(feature = "plot")]
     pub fn write_svg_heatmap(&self, path: &Path, title: &str) -> Result<()> {
         let means = self.layer_means();
         let layers = means.len();
