@@ -73,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.out)?;
     let device = Device::flex();
 
-    // papers.md S3: (a, γ, Δγ/γ) → a′
+    // docs/paper-facts.md S3: (a, γ, Δγ/γ) → a′
     let worked: Vec<(f64, f64, f64, f64)> = [(0.5, 0.4, 0.5), (0.9, 0.4, 0.5)]
         .into_iter()
         .map(|(a, g, frac)| {
@@ -119,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     bar.finish_and_clear();
 
     println!(
-        "Worked checks (papers.md S3, Sec. 4): a′ = critical accuracy of a model Δγ more confident"
+        "Worked checks (paper-facts.md S3): a′ = critical accuracy of a model Δγ more confident"
     );
     println!("{:>6} {:>6} {:>6} {:>8}", "a", "γ", "Δγ", "a′");
     for (a, g, d, ap) in &worked {

@@ -39,9 +39,9 @@
 //!   by zero) for Neutral advice, at 50% for two options, and at 100% (infinite evidence).
 //! - **K options.** The observer assumes the advisor's errors are spread uniformly over the
 //!   $K - 1$ wrong options ([`observer`]).
-//! - **Neutral advice** states the advisor's accuracy but recommends nothing. papers.md
-//!   only names the condition, so this is an interpretation; the ideal observer leaves
-//!   $c' = c$.
+//! - **Neutral advice** states the advisor's accuracy but recommends nothing.
+//!   docs/paper-facts.md S5 only names the condition, so this is an interpretation; the
+//!   ideal observer leaves $c' = c$.
 //! - **Truthful advice.** The cell fixes the advice type relative to the stage-1 answer; the
 //!   plan assigns questions to cells so that, in every cell, advice is correct in a fraction
 //!   of trials within $1/n$ of the stated accuracy ([`runner::plan`]).

@@ -27,7 +27,7 @@ use crate::regression::models::RegressionData;
 use crate::regression::selection::{ModelComparison, SelectionConfig, compare_models};
 use crate::runner::{Progress, Results, RunSummary, Runner};
 
-/// The numbers the paper reports (papers.md S5, from secondary sources; Gemma 3 12B).
+/// The numbers the paper reports (docs/paper-facts.md S5, from secondary sources; Gemma 3 12B).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PaperNumbers {
     /// Change-of-mind rate with the own answer Shown.
@@ -40,7 +40,8 @@ pub struct PaperNumbers {
     pub same_overweighting: (f64, f64),
 }
 
-/// papers.md S5: 13.1% Shown vs 32.5–34% Hidden; opposing ≈2.2–2.6×, supporting ≈1.1–1.3×.
+/// docs/paper-facts.md S5: 13.1% Shown vs 32.5–34% Hidden; opposing ≈2.2–2.6×,
+/// supporting ≈1.1–1.3×.
 pub const PAPER: PaperNumbers = PaperNumbers {
     change_of_mind_shown: 0.131,
     change_of_mind_hidden: (0.325, 0.34),
@@ -320,7 +321,7 @@ impl Report {
         ));
         s.push_str(&format!(
             "{:<w$} {:>14} {:>14} {:>12} {:>12}\n",
-            "paper (Gemma 3 12B, papers.md S5)",
+            "paper (Gemma 3 12B, paper-facts.md S5)",
             format!("{:.1}%", p.change_of_mind_shown * 100.0),
             format!(
                 "{:.1}-{:.0}%",

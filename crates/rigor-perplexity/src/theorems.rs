@@ -14,7 +14,7 @@
 //! ```
 //! use rigor_perplexity::theorems::check_iso_perplexity;
 //!
-//! // papers.md's worked case: a = 0.5, γ = 0.4, Δγ = 0.2 ⇒ a' ≈ 0.646.
+//! // docs/paper-facts.md S3's worked case: a = 0.5, γ = 0.4, Δγ = 0.2 ⇒ a' ≈ 0.646.
 //! let v = check_iso_perplexity(0.5, 0.4, 0.2, 1e-12).unwrap();
 //! assert!(v.holds, "{v}");
 //! ```

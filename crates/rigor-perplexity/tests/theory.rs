@@ -1,5 +1,6 @@
-//! S3's closed forms: the worked critical-accuracy checks of papers.md, iso-perplexity curves,
-//! Remark 3.4 against a device softmax, the Boole bounds, and the SVG plot.
+//! S3's closed forms: the worked critical-accuracy checks of docs/paper-facts.md S3,
+//! iso-perplexity curves, Remark 3.4 against a device softmax, the Boole bounds, and the SVG
+//! plot.
 
 mod common;
 
@@ -7,7 +8,7 @@ use common::{assert_close, ids, logits2};
 use rigor_perplexity::*;
 use rigor_testkit::for_each_device;
 
-/// papers.md S3: a = 0.5, γ = 0.4, Δγ/γ = 0.5 ⇒ a′ ≈ 0.646; a = 0.9 ⇒ a′ ≈ 0.763.
+/// docs/paper-facts.md S3: a = 0.5, γ = 0.4, Δγ/γ = 0.5 ⇒ a′ ≈ 0.646; a = 0.9 ⇒ a′ ≈ 0.763.
 /// The tolerance is the rounding of the quoted values (3 decimals).
 #[test]
 fn worked_critical_accuracy_checks() {

@@ -68,7 +68,7 @@ impl BiasParams {
         }
     }
 
-    /// Biases in the direction and rough size reported for Gemma 3 12B (papers.md S5):
+    /// Biases in the direction and rough size reported for Gemma 3 12B (docs/paper-facts.md S5):
     /// opposing advice weighted 2.4× Bayes, supporting 1.2×, and a shown-answer bonus of
     /// 1.5 log-odds. These are illustrative planted values, not fitted to the paper's data.
     pub fn paper_like() -> Self {

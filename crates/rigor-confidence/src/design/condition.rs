@@ -17,7 +17,8 @@ pub enum AdviceType {
     /// advice, "criticism").
     Opposite,
     /// The advisor states its accuracy but recommends no option; the ideal observer keeps
-    /// $c' = c$. (Interpretation: papers.md only names the condition; see the crate docs.)
+    /// $c' = c$. (Interpretation: docs/paper-facts.md S5 only names the condition; see the
+    /// crate docs.)
     Neutral,
 }
 

@@ -84,8 +84,8 @@ pub fn change_of_mind_by_cell(trials: &[CompletedTrial]) -> Vec<CellRate> {
 /// Change-of-mind rate per display, pooled over all advice types and accuracies (or only
 /// over `advice` when given). Displays without trials are left out.
 ///
-/// papers.md does not say over which conditions the paper's 13.1% / 32.5–34% are pooled;
-/// the reproduction reports both the all-advice pool and the per-advice rates.
+/// docs/paper-facts.md S5 does not say over which conditions the paper's 13.1% / 32.5–34%
+/// are pooled; the reproduction reports both the all-advice pool and the per-advice rates.
 pub fn change_of_mind_by_display(
     trials: &[CompletedTrial],
     advice: Option<AdviceType>,

@@ -1,6 +1,6 @@
 //! Change of mind — *How Overconfidence in Initial Choices and Underconfidence Under Criticism
-//! Modulate Change of Mind in Large Language Models* (Kumaran et al., 2025; `papers.md` S5),
-//! registered for the `reproduce` example.
+//! Modulate Change of Mind in Large Language Models* (Kumaran et al., 2025;
+//! `docs/paper-facts.md` S5), registered for the `reproduce` example.
 //!
 //! The paradigm (2 answer displays × 3 advice types × stated accuracies 50…100 %) runs on the
 //! ideal Bayesian agent and on the simulated agent with planted choice-supportive and

@@ -1,4 +1,5 @@
-//! Max retrieval (*Softmax is not Enough*, Veličković et al., ICML 2025, Fig. 2 / App. A; `papers.md` S1).
+//! Max retrieval (*Softmax is not Enough*, Veličković et al., ICML 2025, Fig. 2 / App. A;
+//! `docs/paper-facts.md` S1).
 //!
 //! A set holds n items. Item i has a priority \\(p_i \sim \mathcal U(0,1)\\) and a class
 //! \\(c_i \sim \mathcal U\\{0,\dots,C-1\\}\\) seen through class-dependent features

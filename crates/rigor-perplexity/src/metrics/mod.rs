@@ -1,4 +1,5 @@
-//! Perplexity and calibration metrics over logits ("Perplexity in practice", papers.md S3).
+//! Perplexity and calibration metrics over logits ("Perplexity in practice",
+//! docs/paper-facts.md S3).
 //!
 //! - [`token`]: the per-token device pass (NLL, correctness, confidence, entropy, Brier) and
 //!   the composed `log_softmax` + `gather` reference.

@@ -43,7 +43,8 @@ fn xlogy_neg(x: f64, y: f64) -> f64 {
 /// returned as computed: a result below $0$ means every accuracy of the more confident model
 /// beats the reference.
 ///
-/// Worked checks (papers.md): $a = 0.5, \gamma = 0.4, \Delta\gamma = 0.2 \Rightarrow a' \approx 0.646$;
+/// Worked checks (docs/paper-facts.md S3):
+/// $a = 0.5, \gamma = 0.4, \Delta\gamma = 0.2 \Rightarrow a' \approx 0.646$;
 /// $a = 0.9 \Rightarrow a' \approx 0.763$.
 ///
 /// # Errors

@@ -118,7 +118,8 @@ impl MaxRetrievalConfig {
     /// - `Default` (~3 min on 2 CPU cores): 5 seeds, d = 64, 1 500 steps of 128 sets,
     ///   n = 16 … 16384, up to 512 test sets per n.
     /// - `Full` (hours): 5 seeds, d = 128, 20 000 steps, up to 4 096 test sets per n. The
-    ///   paper's exact widths/steps are not in `papers.md`; check them before claiming parity.
+    ///   paper's exact widths/steps are not in `docs/paper-facts.md`; check them before
+    ///   claiming parity.
     pub fn at_scale(scale: Scale) -> Self {
         let task = MaxRetrievalTask::new(10, 0.0).expect("10 classes, no noise is valid");
         let all_ns: Vec<usize> = (4..=14).map(|k| 1usize << k).collect();

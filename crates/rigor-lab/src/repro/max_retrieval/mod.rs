@@ -1,5 +1,5 @@
 //! Max retrieval — *Softmax is not Enough (for Sharp Size Generalisation)*, Veličković,
-//! Perivolaropoulos, Barbero & Pascanu, ICML 2025, Fig. 2 and App. A (`papers.md` S1).
+//! Perivolaropoulos, Barbero & Pascanu, ICML 2025, Fig. 2 and App. A (`docs/paper-facts.md` S1).
 //!
 //! The paper's architecture ([`model`]): items → deep MLP → one attention head with a learned
 //! query → deep MLP predictor, trained with softmax on sets of 16 items

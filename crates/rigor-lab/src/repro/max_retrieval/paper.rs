@@ -1,5 +1,5 @@
-//! The paper's max-retrieval accuracies (`papers.md` S1; recovered from a secondary source —
-//! check against the paper's Table before quoting).
+//! The paper's max-retrieval accuracies (`docs/paper-facts.md` S1; recovered from a secondary
+//! source — check against the paper's Table before quoting).
 
 /// `(n, baseline softmax %, adaptive temperature %)`.
 pub const PAPER_ACCURACY: [(usize, f64, f64); 6] = [

@@ -207,8 +207,8 @@ fn markdown_body(run: &MaxRetrievalRun) -> String {
          inference only. {seeds} seeds; test sets per n: {t_lo}–{t_hi}. Accuracy in % (mean ± \
          std over seeds). Paired tests of adaptive θ against softmax on the same test sets: \
          a t-test over seeds' accuracies and an exact McNemar test over all sets. Paper numbers \
-         from `papers.md` S1 (secondary source). Validation accuracy at n = {train_n} after \
-         training, per seed: {train_acc}. Run time {secs:.0} s.\n\n{acc}\n**Dispersion** (mean \
+         from `docs/paper-facts.md` S1 (secondary source). Validation accuracy at n = {train_n} \
+         after training, per seed: {train_acc}. Run time {secs:.0} s.\n\n{acc}\n**Dispersion** (mean \
          over sets and seeds):\n\n{disp}",
         train_n = cfg.train_n,
         steps = cfg.steps,

@@ -1,5 +1,6 @@
 //! Optimizers and forgetting — *Optimizers Qualitatively Alter Solutions And We Should
-//! Leverage This*, Pascanu et al., arXiv 2507.12224 (2025), first case study (`papers.md` S4).
+//! Leverage This*, Pascanu et al., arXiv 2507.12224 (2025), first case study
+//! (`docs/paper-facts.md` S4).
 //!
 //! The claim: non-diagonal preconditioning (Shampoo) finds *different* solutions from SGD and
 //! AdamW on continual-learning sequences — it forgets less, and its hidden representations are

@@ -1,5 +1,5 @@
 //! *Perplexity Cannot Always Tell Right from Wrong* — Veličković, Barbero, Perivolaropoulos,
-//! Osindero & Pascanu, arXiv 2601.22950 (2026), on a trained model (`papers.md` S3).
+//! Osindero & Pascanu, arXiv 2601.22950 (2026), on a trained model (`docs/paper-facts.md` S3).
 //!
 //! One decoder ([`config::LmSpec`]: rigor-nn's `DecoderLm` with RoPE, a compact position
 //! embedding in the paper's sense) is trained from scratch for each experiment:

@@ -1,6 +1,6 @@
 //! What *Perplexity Cannot Always Tell Right from Wrong* (Veličković, Barbero, Perivolaropoulos,
 //! Osindero & Pascanu, arXiv 2601.22950, 2026) reports for the experiments reproduced here
-//! (as summarised in the project's paper notes, S3; check against the paper before quoting).
+//! (as recorded in `docs/paper-facts.md` S3; check against the paper before quoting).
 
 use serde::Serialize;
 

@@ -7,10 +7,10 @@ use crate::report::Scale;
 
 /// Everything the reproduction does (written to `results.json`).
 ///
-/// The paper's reference setup (Schwarz et al. 2021 via `papers.md` S4) is MLP 784-300-100-10,
-/// SGD with learning rate 0.1, batch 60, α ∈ {1, …, 5}, then global magnitude pruning. Here
-/// the input is the 64 pixels of the UCI digits and the hidden widths, optimizer, learning
-/// rate and batch are the paper's.
+/// The paper's reference setup (Schwarz et al. 2021 via `docs/paper-facts.md` S4) is MLP
+/// 784-300-100-10, SGD with learning rate 0.1, batch 60, α ∈ {1, …, 5}, then global magnitude
+/// pruning. Here the input is the 64 pixels of the UCI digits and the hidden widths,
+/// optimizer, learning rate and batch are the paper's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowerpropSparsityConfig {
     /// Hidden widths (the paper: 300, 100).

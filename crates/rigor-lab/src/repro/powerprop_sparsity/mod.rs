@@ -1,5 +1,5 @@
 //! Powerprop sparsity — *Optimizers Qualitatively Alter Solutions And We Should Leverage
-//! This*, Pascanu et al., arXiv 2507.12224 (2025), second case study (`papers.md` S4), on
+//! This*, Pascanu et al., arXiv 2507.12224 (2025), second case study (`docs/paper-facts.md` S4), on
 //! Powerpropagation (Schwarz, Jayakumar, Pascanu, Latham & Teh, NeurIPS 2021).
 //!
 //! The claim: a sparsity-inducing reparameterisation is an optimizer in disguise. Training

@@ -1,6 +1,6 @@
 //! *Round and Round We Go! What makes Rotary Positional Encodings useful?* — Barbero,
 //! Vitvitskyi, Perivolaropoulos, Pascanu & Veličković, ICLR 2025, arXiv 2410.06205
-//! (`papers.md` S2), on byte-level language models trained from scratch.
+//! (`docs/paper-facts.md` S2), on byte-level language models trained from scratch.
 //!
 //! 1. **Language models** ([`experiment::train_variant`]): rigor-nn's `DecoderLm` over bytes
 //!    of the committed King James Version ([`crate::data::ByteCorpus`]) with RoPE (θ = 10 000),

@@ -1,6 +1,6 @@
 //! What *Round and Round We Go! What makes Rotary Positional Encodings useful?* (Barbero,
 //! Vitvitskyi, Perivolaropoulos, Pascanu & Veličković, ICLR 2025, arXiv 2410.06205) reports for
-//! the experiments reproduced here (the project's paper notes, S2).
+//! the experiments reproduced here (as recorded in `docs/paper-facts.md` S2).
 
 use serde::Serialize;
 
