@@ -245,6 +245,7 @@ impl FrequencyUsage {
 }
 
 /// White → dark red.
+#[cfg(feature = "plot")]
 fn heat(t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);
     let c = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
