@@ -142,6 +142,35 @@ fn kit_lemma_3_1_verdicts_follow_the_threshold() {
     )
     .unwrap();
     assert!(!v.holds && v.detail.starts_with("premise fails"), "{v}");
+    // Bad input is an error, not a verdict: ξ ≤ 0 or NaN, an empty string, a budget overrun.
+    let model = CopyModel { n: 8, gamma };
+    for xi in [0.0, -1.0, f64::NAN] {
+        assert!(
+            check_lemma_3_1(&model, &[false; 8], CounterexampleConfig::new(xi), &device).is_err()
+        );
+    }
+    assert!(check_lemma_3_1(&model, &[], CounterexampleConfig::new(xi), &device).is_err());
+    let tight = CounterexampleConfig::new(xi)
+        .with_max_flips(8)
+        .with_max_candidates(10);
+    assert!(check_lemma_3_1(&model, &[false; 8], tight, &device).is_err());
+    // The iso-perplexity checker refuses out-of-domain values and bad tolerances.
+    use rigor_perplexity::theorems::check_iso_perplexity;
+    for (a, g, dg, tol) in [
+        (1.5, 0.2, 0.1, 1e-9),
+        (0.5, 0.6, 0.1, 1e-9),
+        (0.5, 0.2, 0.3, 1e-9),
+        (f64::NAN, 0.2, 0.1, 1e-9),
+        (0.5, 0.2, 0.1, -1.0),
+        (0.5, 0.2, 0.1, f64::NAN),
+    ] {
+        assert!(
+            check_iso_perplexity(a, g, dg, tol).is_err(),
+            "{a} {g} {dg} {tol}"
+        );
+    }
+    let v = check_iso_perplexity(0.5, 0.2, 0.2, 1e-9).unwrap();
+    assert!(v.holds && v.cases == 1, "perfect confidence: {v}");
 }
 
 /// Up to two flips from random α: the reported set equals the host oracle's set.

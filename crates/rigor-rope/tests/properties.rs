@@ -381,3 +381,45 @@ proptest! {
         prop_assert!(tight <= linear * (1.0 + 1e-12) + 1e-12, "tight {} > linear {}", tight, linear);
     }
 }
+
+/// The kit's checkers refuse bad input with errors: vectors of the wrong length, a bad
+/// tolerance, positions past the limit or overflowing with the shift, non-finite distances,
+/// content that does not match the head.
+#[test]
+fn kit_checkers_refuse_bad_input() {
+    let device = Device::flex();
+    let rope = RopeConfig::new(8).init().unwrap();
+    let (q, k) = (vec![0.5; 8], vec![-0.5; 8]);
+    let short = vec![0.5; 6];
+    assert!(
+        theorems::check_relative_position(&rope, &short, &k, &[(1, 2)], 3, 1e-4, &device).is_err()
+    );
+    assert!(
+        theorems::check_relative_position(&rope, &q, &k, &[(1, 2)], 3, f64::NAN, &device).is_err()
+    );
+    assert!(
+        theorems::check_relative_position(&rope, &q, &k, &[(usize::MAX - 1, 0)], 5, 1e-4, &device)
+            .is_err()
+    );
+    assert!(
+        theorems::check_relative_position(
+            &rope,
+            &q,
+            &k,
+            &[(MAX_POSITION + 1, 0)],
+            0,
+            1e-4,
+            &device
+        )
+        .is_err()
+    );
+    let v = theorems::check_relative_position(&rope, &q, &k, &[], 3, 1e-4, &device).unwrap();
+    assert!(v.holds && v.cases == 0);
+    assert!(theorems::check_drift_bound(&rope, &short, &k, &[1.0]).is_err());
+    assert!(theorems::check_drift_bound(&rope, &q, &k, &[f64::NAN]).is_err());
+    assert!(theorems::check_drift_bound(&rope, &q, &k, &[f64::INFINITY]).is_err());
+    let c = |s: usize, d: usize| Tensor::<2>::zeros([s, d], &device);
+    let kind = theory::constructions::HeadKind::Diagonal;
+    assert!(theorems::check_positional_head(&rope, kind, 4, c(6, 6), c(6, 6)).is_err());
+    assert!(theorems::check_positional_head(&rope, kind, 4, c(6, 8), c(5, 8)).is_err());
+}

@@ -259,3 +259,55 @@ proptest! {
         prop_assert!(v.holds && v.cases == 1, "{v}");
     }
 }
+
+/// The kit's checkers and `Sinks` refuse bad input with errors (never a panic or a NaN
+/// verdict); fully masked and empty inputs are verdicts with no cases.
+#[test]
+fn kit_checkers_and_sinks_refuse_bad_input() {
+    use rigor_softmax::theorems::{check_lemma_2_1, check_prop_3_1};
+    let d = Device::flex();
+    let soft = Normalizer::softmax();
+    let s = Tensor::<2>::from_floats([[0.0, 1.0, 2.0]], &d);
+    assert!(
+        check_lemma_2_1(&soft, s.clone(), 0.0, 1e-5).is_err(),
+        "θ = 0"
+    );
+    assert!(
+        check_lemma_2_1(&soft, s.clone(), f64::NAN, 1e-5).is_err(),
+        "θ NaN"
+    );
+    assert!(
+        check_lemma_2_1(&soft, s.clone(), 1.0, -1.0).is_err(),
+        "negative tol"
+    );
+    assert!(
+        check_lemma_2_1(&soft, s, 1.0, f64::INFINITY).is_err(),
+        "infinite tol"
+    );
+    for bad in [f32::NAN, f32::INFINITY] {
+        let x = Tensor::<2>::from_floats([[bad, 1.0, 2.0]], &d);
+        assert!(matches!(
+            check_lemma_2_1(&soft, x, 1.0, 1e-5),
+            Err(SoftmaxError::NonFiniteLogits { .. })
+        ));
+    }
+    let masked = Tensor::<2>::from_floats([[f32::NEG_INFINITY; 3]], &d);
+    let v = check_lemma_2_1(&soft, masked, 1.0, 1e-5).unwrap();
+    assert!(v.holds && v.cases == 0, "{v}");
+    let empty = Tensor::<2>::zeros([0, 4], &d);
+    let v = check_lemma_2_1(&soft, empty, 1.0, 1e-5).unwrap();
+    assert!(v.holds && v.cases == 0, "{v}");
+    // Prop. 3.1: projections that do not compose, no keys, bad tolerance.
+    let z2 = |r, c| Tensor::<2>::zeros([r, c], &d);
+    let z1 = |n| Tensor::<1>::zeros([n], &d);
+    assert!(check_prop_3_1(z2(4, 2), z2(4, 3), z1(4), z2(2, 4), 1e-4).is_err());
+    assert!(check_prop_3_1(z2(4, 2), z2(4, 2), z1(4), z2(0, 4), 1e-4).is_err());
+    assert!(check_prop_3_1(z2(4, 2), z2(4, 2), z1(4), z2(2, 4), f64::NAN).is_err());
+    // Sinks: empty, non-finite, wrong head count.
+    assert!(Sinks::new(vec![]).is_err());
+    assert!(Sinks::new(vec![f64::NAN]).is_err());
+    assert!(Sinks::new(vec![f64::INFINITY]).is_err());
+    let two = Sinks::new(vec![0.0, 1.0]).unwrap();
+    assert!(two.normalize(Tensor::<4>::zeros([1, 3, 2, 2], &d)).is_err());
+    assert!(two.normalize(Tensor::<4>::zeros([1, 2, 2, 2], &d)).is_ok());
+}
