@@ -75,6 +75,19 @@ pub(crate) fn scale_keeping_masks<const D: usize>(
     (shifted.mask_fill(mask.clone(), 0.0) * scale).mask_fill(mask, f32::NEG_INFINITY)
 }
 
+/// Zeros of `x`'s shape with `dim` of size 1 (the reduction of rows of no items), uploaded
+/// from the host: on Burn 0.22.1's wgpu backend `Tensor::zeros` right after an empty
+/// `Tensor::zeros` was seen to return a stale buffer's values.
+pub(crate) fn reduced_zeros<const D: usize>(x: &Tensor<D>, dim: usize) -> Tensor<D> {
+    let mut shape = x.dims();
+    shape[dim] = 1;
+    Tensor::<D>::from_data(
+        burn::tensor::TensorData::zeros::<f32, _>(shape),
+        &x.device(),
+    )
+    .cast(x.dtype())
+}
+
 /// Number of unmasked entries along `dim` (kept as a size-1 dim), as floats.
 pub(crate) fn unmasked_count<const D: usize>(x: &Tensor<D>, dim: usize) -> Tensor<D> {
     masked(x).bool_not().float().sum_dim(dim)

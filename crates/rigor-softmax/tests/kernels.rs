@@ -102,7 +102,7 @@ proptest! {
                 // 1e-2 near the support's edge at α = 3 (a weight (x − τ)^{1/2} amplifies the
                 // error in τ); the kernel is compared with the f64 oracle instead, and both
                 // must agree on which entries are exactly 0 up to the reference's resolution.
-                let want: Vec<f32> = rows.iter().flat_map(|r| oracle(&n, r)).map(|v| v as f32).collect();
+                let want: Vec<f32> = rows.iter().flat_map(|r| common::oracle(&n, r)).map(|v| v as f32).collect();
                 close(&fused, &want, 2e-5, &n.name());
                 // An entry the reference's τ (f32 bisection, resolution ≈ 4e-6 · (1 + (α−1) max x))
                 // leaves out can carry a weight of up to that resolution to the power 1/(α−1).
@@ -187,7 +187,7 @@ fn non_last_dims_and_the_parallel_path_match_the_reference() {
                 let got = rows_last(n.apply(x.clone(), dim).unwrap());
                 let want: Vec<f32> = xs
                     .chunks(len)
-                    .flat_map(|r| oracle(&n, r))
+                    .flat_map(|r| common::oracle(&n, r))
                     .map(|v| v as f32)
                     .collect();
                 close(&got, &want, 2e-5, &format!("{} dim {dim}", n.name()));
@@ -262,90 +262,6 @@ fn resolve_reference_beta(n: &Normalizer, x: Tensor<2>) -> Vec<f32> {
 // ---------------------------------------------------------------------------------------------
 // Hostile rows against f64 oracles.
 
-/// The softmax family in f64: softmax(β (x − max)) with the rule's β.
-fn oracle(n: &Normalizer, row: &[f32]) -> Vec<f64> {
-    let x: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-    oracle64(n, &x)
-}
-
-/// [`oracle`] on `f64` logits.
-fn oracle64(n: &Normalizer, x: &[f64]) -> Vec<f64> {
-    if x.iter().any(|v| v.is_nan() || *v == f64::INFINITY) {
-        return vec![f64::NAN; x.len()];
-    }
-    let unmasked = x.iter().filter(|v| **v > f64::NEG_INFINITY).count();
-    if unmasked == 0 {
-        return vec![0.0; x.len()];
-    }
-    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let soft = |beta: f64| -> Vec<f64> {
-        let e: Vec<f64> = x
-            .iter()
-            .map(|&v| {
-                if v == f64::NEG_INFINITY {
-                    0.0
-                } else {
-                    (beta * (v - m)).exp()
-                }
-            })
-            .collect();
-        let s: f64 = e.iter().sum();
-        e.iter().map(|v| v / s).collect()
-    };
-    match n {
-        Normalizer::Softmax { temperature } => soft(temperature.beta()),
-        Normalizer::Scalable { s } => soft(s.s() * (unmasked as f64).ln()),
-        Normalizer::Softmax1 => {
-            let m1 = m.max(0.0);
-            let e: Vec<f64> = x.iter().map(|&v| (v - m1).exp()).collect();
-            let s: f64 = e.iter().sum::<f64>() + (-m1).exp();
-            e.iter().map(|v| v / s).collect()
-        }
-        Normalizer::Adaptive(rule) => {
-            let q = soft(1.0);
-            let h: f64 = q
-                .iter()
-                .filter(|&&v| v > 0.0)
-                .map(|&v| -v * (v + rule.entropy_epsilon()).ln())
-                .sum();
-            soft(rule.beta_for_entropy(h))
-        }
-        Normalizer::Sparsemax => entmax_oracle(x, 2.0),
-        Normalizer::Entmax(e) => entmax_oracle(x, e.alpha()),
-        Normalizer::Softpick => unreachable!("softpick has no fused kernel (tests/softpick.rs)"),
-    }
-}
-
-/// α-entmax in f64 by 200 bisection steps on τ (sparsemax's τ from the sorted row).
-fn entmax_oracle(x: &[f64], alpha: f64) -> Vec<f64> {
-    if x.iter().all(|v| *v == f64::NEG_INFINITY) {
-        return vec![0.0; x.len()];
-    }
-    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let d: Vec<f64> = x.iter().map(|&v| (alpha - 1.0) * (v - m)).collect();
-    let p = 1.0 / (alpha - 1.0);
-    let mass = |tau: f64| -> f64 {
-        d.iter()
-            .map(|&v| if v > tau { (v - tau).powf(p) } else { 0.0 })
-            .sum()
-    };
-    let (mut lo, mut hi) = (-1.0, 0.0);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mass(mid) >= 1.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let w: Vec<f64> = d
-        .iter()
-        .map(|&v| if v > lo { (v - lo).powf(p) } else { 0.0 })
-        .collect();
-    let s: f64 = w.iter().sum();
-    w.iter().map(|v| v / s).collect()
-}
-
 fn hostile_rows() -> Vec<Vec<f32>> {
     vec![
         vec![1e30, 0.0, -1e30, 1e30],
@@ -388,7 +304,7 @@ fn hostile_rows_match_the_f64_oracle() {
         };
         let got = common::rows(out.unwrap());
         for (i, (g, row)) in got.iter().zip(&rows).enumerate() {
-            let want = oracle(&n, row);
+            let want = common::oracle(&n, row);
             for (k, (&a, &b)) in g.iter().zip(&want).enumerate() {
                 if b.is_nan() {
                     assert!(
@@ -430,7 +346,7 @@ fn single_items_empty_rows_and_very_long_rows() {
     let x = matrix(std::slice::from_ref(&row));
     for n in all_normalizers() {
         let got = common::host(n.apply(x.clone(), -1).unwrap());
-        let want = oracle(&n, &row);
+        let want = common::oracle(&n, &row);
         // Relative error, measured against at least 1e-3 of the largest weight (a sparse
         // weight at the support's edge is a small difference of large numbers).
         let top = want.iter().copied().fold(0.0f64, f64::max);
@@ -468,7 +384,7 @@ fn f64_rows_run_fused_and_exactly() {
         assert_eq!(got.dtype(), DType::F64);
         let got = got.try_into_vec_as::<f64>().unwrap();
         for (r, row) in vals.chunks(10).enumerate() {
-            let want = oracle64(&n, row);
+            let want = common::oracle64(&n, row);
             for (k, (&a, &b)) in got[r * 10..r * 10 + 10].iter().zip(&want).enumerate() {
                 let tol = if n.is_sparse() { 1e-9 } else { 1e-12 };
                 assert!(
@@ -589,7 +505,7 @@ fn references_and_fused_paths_reject_a_missing_dim() {
 /// - α-entmax / sparsemax: `s ⊙ (c − ⟨s, c⟩ / Σs)` with `sᵢ = yᵢ^(2−α)` on the support.
 fn oracle_vjp(n: &Normalizer, row: &[f32], c: &[f64]) -> Vec<f64> {
     let x: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-    let y = oracle64(n, &x);
+    let y = common::oracle64(n, &x);
     let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(u, v)| u * v).sum() };
     let family = |beta: f64, y: &[f64]| -> Vec<f64> {
         let cy = dot(c, y);
@@ -604,7 +520,7 @@ fn oracle_vjp(n: &Normalizer, row: &[f32], c: &[f64]) -> Vec<f64> {
         Normalizer::Scalable { s } => family(s.s() * (unmasked.max(1) as f64).ln(), &y),
         Normalizer::Softmax1 => family(1.0, &y),
         Normalizer::Adaptive(rule) => {
-            let q = oracle64(&Normalizer::softmax(), &x);
+            let q = common::oracle64(&Normalizer::softmax(), &x);
             let eps = rule.entropy_epsilon();
             let h: f64 = q
                 .iter()

@@ -29,6 +29,8 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
+pub mod campaign;
+
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 #[cfg(feature = "wgpu")]
 use std::sync::OnceLock;

@@ -94,7 +94,8 @@ pub fn spread_needed(n: usize, max_weight: f64, temperature: Temperature) -> Res
 /// Logits scaled by $1/\sqrt{d_k}$ have their spread (and this bound) scaled the same way.
 ///
 /// # Errors
-/// [`SoftmaxError::InvalidParameter`] if an argument is negative or not finite.
+/// [`SoftmaxError::InvalidParameter`] if an argument is negative or not finite, or the bound
+/// overflows `f64`.
 pub fn prop_3_1_spread_bound(
     sigma_q: f64,
     sigma_k: f64,
@@ -116,11 +117,21 @@ pub fn prop_3_1_spread_bound(
             });
         }
     }
-    Ok(2.0 * sigma_q * sigma_k * query_norm * max_key_norm)
+    let bound = 2.0 * sigma_q * sigma_k * query_norm * max_key_norm;
+    if !bound.is_finite() {
+        return Err(SoftmaxError::InvalidParameter {
+            name: "spread bound",
+            value: bound,
+            reason: "the product 2 σ_Q σ_K ‖y‖ max‖x‖ overflows f64",
+        });
+    }
+    Ok(bound)
 }
 
 /// The spread $\delta = \max_k e_k - \min_k e_k$ of each row along `dim`, over **unmasked**
-/// entries (size-1 `dim`). A fully masked row has spread 0; a row with `NaN`/`+∞` gives `NaN`.
+/// entries (size-1 `dim`). A fully masked row and a row of no items have spread 0; a row with
+/// `NaN` gives `NaN`, one with `+∞` (and no `NaN`) `+∞`, and a spread beyond `f32::MAX` (e.g.
+/// `±3e38`) is `+∞`.
 ///
 /// # Errors
 /// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.
@@ -130,6 +141,9 @@ pub fn spread<const D: usize>(logits: Tensor<D>, dim: isize) -> Result<Tensor<D>
 }
 
 pub(crate) fn spread_resolved<const D: usize>(logits: Tensor<D>, dim: usize) -> Tensor<D> {
+    if logits.dims()[dim] == 0 {
+        return crate::validate::reduced_zeros(&logits, dim);
+    }
     let mask = masked(&logits);
     let max = logits.clone().max_dim(dim);
     let min = logits.mask_fill(mask, f32::INFINITY).min_dim(dim);

@@ -65,7 +65,12 @@ pub fn diagnose<const D: usize>(
     let log_w = weights.clone().log();
     let entropy = entropy_from_logs(weights.clone(), log_w, d);
     Ok(RowDiagnostics {
-        max_weight: weights.clone().max_dim(d),
+        max_weight: if weights.dims()[d] == 0 {
+            // A row of no items: no weight (Burn's max_dim panics on a size-0 dim).
+            entropy.clone()
+        } else {
+            weights.clone().max_dim(d)
+        },
         effective_support: entropy.clone().exp(),
         entropy,
         spread: spread_resolved(logits.clone(), d),

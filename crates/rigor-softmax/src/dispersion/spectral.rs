@@ -59,7 +59,8 @@ impl PowerIteration {
     ///
     /// # Errors
     /// [`SoftmaxError::InvalidParameter`] for an empty matrix, [`SoftmaxError::NonFiniteLogits`]
-    /// if the estimate becomes `NaN` (the matrix held non-finite values), or
+    /// if the matrix holds `NaN` or `±∞` (finite entries of any size are fine: the iteration
+    /// runs on $W/\max_{ij}|W_{ij}|$), or
     /// [`SoftmaxError::Readback`].
     pub fn sigma_max(&self, w: Tensor<2>) -> Result<f64> {
         let [rows, cols] = w.dims();
@@ -71,6 +72,24 @@ impl PowerIteration {
             });
         }
         let w = w.detach();
+        // Work on W / max|W_ij| so that squared norms cannot overflow f32 (entries near 1e20
+        // and above would give σ = +∞); σ scales back exactly.
+        let scale: f32 = w
+            .clone()
+            .abs()
+            .max()
+            .try_into_scalar()
+            .map_err(|e| SoftmaxError::Readback(format!("{e:?}")))?;
+        if scale.is_nan() || scale.is_infinite() {
+            return Err(SoftmaxError::NonFiniteLogits {
+                nan: usize::from(scale.is_nan()),
+                pos_inf: usize::from(scale.is_infinite()),
+            });
+        }
+        if scale == 0.0 {
+            return Ok(0.0);
+        }
+        let w = w.div_scalar(scale);
         let device = w.device();
         // A fixed, irregular start vector (xorshift): not orthogonal to any singular vector
         // except on a measure-zero set.
@@ -100,7 +119,7 @@ impl PowerIteration {
                 break;
             }
         }
-        Ok(sigma)
+        Ok(sigma * f64::from(scale))
     }
 }
 

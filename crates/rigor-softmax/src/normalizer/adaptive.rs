@@ -146,8 +146,11 @@ impl AdaptiveTemperature {
     }
 
     /// β for a given entropy, on the host: `1` if `h <= threshold`, else `max(poly(h), 1)`.
+    /// A `NaN` entropy gives a `NaN` β (as a `NaN` row gives `NaN` weights on the device).
     pub fn beta_for_entropy(&self, h: f64) -> f64 {
-        if h > self.threshold {
+        if h.is_nan() {
+            f64::NAN
+        } else if h > self.threshold {
             self.polynomial.eval(h).max(1.0)
         } else {
             1.0

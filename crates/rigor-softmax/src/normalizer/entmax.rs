@@ -123,6 +123,14 @@ impl Entmax {
 
     /// Applies α-entmax along a resolved `dim`.
     pub(crate) fn apply_resolved<const D: usize>(self, z: Tensor<D>, dim: usize) -> Tensor<D> {
+        if z.dims()[dim] == 0 {
+            return z;
+        }
+        // α-entmax is shift-invariant: subtract the (detached) row maximum first, so that the
+        // bisection brackets [max − 1, max − n^{1−α}] are resolvable in f32 at any offset
+        // (at |max| > 2^24 the ulp exceeds the bracket width) and (α − 1)·z cannot overflow.
+        // Entries more than f32::MAX below the maximum become −∞: weight 0 either way.
+        let z = z.clone() - crate::normalizer::softmax::safe_row_max(&z, dim);
         let mask = masked(&z);
         let empty_row = unmasked_count(&z, dim).equal_elem(0.0);
         let empty = empty_row.clone().expand(z.shape());

@@ -282,6 +282,10 @@ impl Normalizer {
         logits: Tensor<D>,
         dim: usize,
     ) -> Tensor<D> {
+        if logits.shape().num_elements() == 0 {
+            // Nothing to normalise (and Burn's max_dim panics on a size-0 dim).
+            return logits;
+        }
         match self {
             Self::Softmax { temperature } => {
                 softmax::softmax_resolved(temperature.scale(logits, dim), dim)

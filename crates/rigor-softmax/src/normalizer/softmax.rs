@@ -84,6 +84,10 @@ impl From<Temperature> for f64 {
 /// Row maxima along `dim` (detached: the softmax is invariant to the shift), with fully masked
 /// rows' `−∞` maxima replaced by `0` so that `x − max` stays `−∞` instead of `NaN`.
 pub(crate) fn safe_row_max<const D: usize>(z: &Tensor<D>, dim: usize) -> Tensor<D> {
+    if z.dims()[dim] == 0 {
+        // Rows of no items (Burn's max_dim panics on a size-0 dim): shift by 0.
+        return crate::validate::reduced_zeros(z, dim);
+    }
     let m = z.clone().detach().max_dim(dim);
     let fully_masked = m.clone().equal_elem(f32::NEG_INFINITY);
     m.mask_fill(fully_masked, 0.0)
@@ -164,6 +168,7 @@ pub fn softmax_reference<const D: usize>(
 /// Log-softmax with temperature along `dim`:
 /// $\log\operatorname{softmax}_\theta(e)_k = e_k/\theta - \log\sum_j e^{e_j/\theta}$.
 ///
+/// Log-weights below `−f32::MAX` (e.g. `−3e38` next to `3e38`) are `−∞` in `f32`.
 /// Masked entries give `−∞`; a fully masked row is all `−∞` (the log of its all-zero weights),
 /// never `NaN`.
 ///
