@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::Rope;
 use crate::error::{Result, RopeError, positive};
-use crate::frequencies::{Frequencies, Rotation, default_inv_freq};
+use crate::frequencies::{Frequencies, Rotation, inv_freq_unchecked};
 use crate::layout::Layout;
 use crate::scaling::Scaling;
 use crate::xpos::XPosConfig;
@@ -234,7 +234,7 @@ impl RopeConfig {
         let r = self.rotary_dim();
         let mut f = match self.axes {
             Axes::Axial2d => {
-                let half = default_inv_freq(r / 2, self.theta);
+                let half = inv_freq_unchecked(r / 2, self.theta);
                 let mut inv_freq: Vec<f64> = half.iter().chain(half.iter()).copied().collect();
                 // validated: only per-frequency scalings reach this point
                 let attention_factor = self
@@ -246,7 +246,7 @@ impl RopeConfig {
                     attention_factor,
                 }
             }
-            _ => self.scaling.frequencies(r, self.theta, seq_len),
+            _ => self.scaling.frequencies_unchecked(r, self.theta, seq_len),
         };
         self.rotation.mask(self.head_dim, &mut f.inv_freq);
         f

@@ -352,7 +352,7 @@ fn cache_grows_on_demand_without_panicking() {
             let want = rotate_host(
                 &to_f64(&x),
                 pos as f64,
-                &default_inv_freq(8, 10_000.0),
+                &default_inv_freq(8, 10_000.0).unwrap(),
                 &[1.0; 4],
                 Layout::HalfSplit,
             );
@@ -410,7 +410,7 @@ fn dynamic_ntk_recomputes_as_the_sequence_grows() {
             .unwrap();
         assert_eq!(
             rope.frequencies(l0).inv_freq,
-            default_inv_freq(8, 10_000.0),
+            default_inv_freq(8, 10_000.0).unwrap(),
             "plain RoPE up to L0"
         );
         assert_ne!(

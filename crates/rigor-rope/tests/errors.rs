@@ -118,7 +118,7 @@ fn llama3_low_above_high_is_rejected_and_equal_is_a_collapsed_ramp() {
         .with_scaling(Scaling::Llama3(c.clone()))
         .init()
         .unwrap();
-    let plain = rigor_rope::default_inv_freq(128, 500_000.0);
+    let plain = rigor_rope::default_inv_freq(128, 500_000.0).unwrap();
     for (g, g0) in rope.frequencies(1).inv_freq.iter().zip(plain) {
         assert!(g.is_finite());
         assert!(

@@ -15,6 +15,8 @@ pub mod rotation;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Result, RopeError};
+
 pub use rotation::Rotation;
 
 /// The frequencies one RoPE configuration rotates with, at one sequence length.
@@ -41,14 +43,41 @@ impl Frequencies {
 ///
 /// Mirrors HF transformers' `_compute_default_rope_parameters`
 /// (`1 / base ** (arange(0, dim, 2) / dim)`), in `f64`.
-pub fn default_inv_freq(dim: usize, theta: f64) -> Vec<f64> {
+///
+/// # Errors
+/// [`RopeError::InvalidHeadDim`] unless `dim` is even and `> 0`;
+/// [`RopeError::InvalidParameter`] unless $\theta$ is finite and `> 1` (as
+/// [`RopeConfig::validate`](crate::RopeConfig::validate)).
+pub fn default_inv_freq(dim: usize, theta: f64) -> Result<Vec<f64>> {
+    check_dim_theta(dim, theta)?;
+    Ok(inv_freq_unchecked(dim, theta))
+}
+
+/// `dim` even and `> 0`, θ finite and `> 1`.
+pub(crate) fn check_dim_theta(dim: usize, theta: f64) -> Result<()> {
+    if dim == 0 || !dim.is_multiple_of(2) {
+        return Err(RopeError::InvalidHeadDim { head_dim: dim });
+    }
+    if !(theta.is_finite() && theta > 1.0) {
+        return Err(RopeError::InvalidParameter {
+            name: "theta",
+            value: theta,
+            reason: "must be finite and > 1 (theta^(-2k/d) must decrease)",
+        });
+    }
+    Ok(())
+}
+
+/// [`default_inv_freq`] on arguments already validated.
+pub(crate) fn inv_freq_unchecked(dim: usize, theta: f64) -> Vec<f64> {
     (0..dim / 2)
         .map(|k| 1.0 / theta.powf((2 * k) as f64 / dim as f64))
         .collect()
 }
 
 /// Wavelength of a frequency: $\lambda = 2\pi / g$ tokens per full turn; $+\infty$ for $g = 0$
-/// (a NoPE channel never turns).
+/// (a NoPE channel never turns). A scalar formula, not a check: a negative $g$ gives a negative
+/// wavelength and `NaN` gives `NaN`.
 ///
 /// *Round and Round We Go!* §4: a channel behaves like NoPE only while the distance $r$ stays
 /// far below its wavelength (see [`theory::drift`](crate::theory::drift)).

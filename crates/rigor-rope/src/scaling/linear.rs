@@ -3,12 +3,12 @@
 //!
 //! $g_k' = g_k / s$: position $m$ is rotated as if it were $m/s$.
 
-use crate::frequencies::default_inv_freq;
+use crate::frequencies::inv_freq_unchecked;
 
 /// $g_k / s$ for `dim` rotated coordinates. Mirrors HF's
 /// `_compute_linear_scaling_rope_parameters` (`inv_freq /= factor`).
-pub fn inv_freq(dim: usize, theta: f64, factor: f64) -> Vec<f64> {
-    default_inv_freq(dim, theta)
+pub(crate) fn inv_freq(dim: usize, theta: f64, factor: f64) -> Vec<f64> {
+    inv_freq_unchecked(dim, theta)
         .into_iter()
         .map(|g| g / factor)
         .collect()

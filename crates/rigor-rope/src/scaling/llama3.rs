@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RopeError, factor_at_least_one, positive};
-use crate::frequencies::{default_inv_freq, wavelength};
+use crate::frequencies::{inv_freq_unchecked, wavelength};
 
 /// Llama-3 scaling parameters (Llama 3.1: 8, 1, 4, 8192).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,7 +55,7 @@ impl Llama3Config {
 
     /// Rescales one frequency. `low_freq_factor == high_freq_factor` is allowed (Llama 4
     /// Scout): the ramp collapses to one boundary.
-    pub fn scale_one(&self, g: f64) -> f64 {
+    pub(crate) fn scale_one(&self, g: f64) -> f64 {
         let l0 = self.original_max_position_embeddings as f64;
         let low_wavelen = l0 / self.low_freq_factor;
         let high_wavelen = l0 / self.high_freq_factor;
@@ -76,8 +76,8 @@ impl Llama3Config {
     }
 
     /// Llama-3 inverse frequencies. Mirrors HF's `_compute_llama3_parameters`.
-    pub fn inv_freq(&self, dim: usize, theta: f64) -> Vec<f64> {
-        default_inv_freq(dim, theta)
+    pub(crate) fn inv_freq(&self, dim: usize, theta: f64) -> Vec<f64> {
+        inv_freq_unchecked(dim, theta)
             .into_iter()
             .map(|g| self.scale_one(g))
             .collect()

@@ -64,7 +64,7 @@ impl LongRopeConfig {
     }
 
     /// Attention factor; mirrors HF's `_compute_longrope_parameters`.
-    pub fn attention_factor(&self) -> f64 {
+    pub(crate) fn attention_factor(&self) -> f64 {
         if let Some(a) = self.attention_factor {
             return a;
         }
@@ -78,7 +78,7 @@ impl LongRopeConfig {
 
     /// Inverse frequencies at sequence length `seq_len` (short list up to $L_0$, long beyond).
     /// Mirrors HF's `_compute_longrope_parameters` with its `dynamic_rope_update` switch.
-    pub fn inv_freq(&self, dim: usize, theta: f64, seq_len: usize) -> Vec<f64> {
+    pub(crate) fn inv_freq(&self, dim: usize, theta: f64, seq_len: usize) -> Vec<f64> {
         let ext = if seq_len > self.original_max_position_embeddings {
             &self.long_factor
         } else {

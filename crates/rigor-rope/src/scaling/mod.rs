@@ -22,7 +22,7 @@ pub mod yarn;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RopeError, factor_at_least_one, positive};
-use crate::frequencies::{Frequencies, default_inv_freq};
+use crate::frequencies::{Frequencies, inv_freq_unchecked};
 
 pub use llama3::Llama3Config;
 pub use longrope::LongRopeConfig;
@@ -107,10 +107,27 @@ impl Scaling {
 
     /// Frequencies for `dim` rotated coordinates with base `theta`, at sequence length
     /// `seq_len` (only dynamic NTK and LongRoPE read it).
-    pub fn frequencies(&self, dim: usize, theta: f64, seq_len: usize) -> Frequencies {
+    ///
+    /// # Errors
+    /// [`RopeError::InvalidHeadDim`] / [`RopeError::InvalidParameter`] for `dim` and $\theta$
+    /// (see [`default_inv_freq`](crate::default_inv_freq)), and whatever
+    /// [`RopeConfig::validate`](crate::RopeConfig::validate) refuses in this scaling.
+    pub fn frequencies(&self, dim: usize, theta: f64, seq_len: usize) -> Result<Frequencies> {
+        crate::frequencies::check_dim_theta(dim, theta)?;
+        self.validate(dim)?;
+        Ok(self.frequencies_unchecked(dim, theta, seq_len))
+    }
+
+    /// [`Scaling::frequencies`] on validated arguments.
+    pub(crate) fn frequencies_unchecked(
+        &self,
+        dim: usize,
+        theta: f64,
+        seq_len: usize,
+    ) -> Frequencies {
         match self {
             Scaling::None => Frequencies {
-                inv_freq: default_inv_freq(dim, theta),
+                inv_freq: inv_freq_unchecked(dim, theta),
                 attention_factor: 1.0,
             },
             Scaling::Linear { factor } => Frequencies {

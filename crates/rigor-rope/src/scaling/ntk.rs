@@ -9,18 +9,18 @@
 //! earlier base; HF (and this crate) do not re-rotate them. Unlike the other variants, factor
 //! $s = 1$ is *not* plain RoPE beyond $L_0$: the base still grows as $\theta\,(L/L_0)^{d/(d-2)}$.
 
-use crate::frequencies::default_inv_freq;
+use crate::frequencies::inv_freq_unchecked;
 
 /// Static NTK-aware frequencies. Mirrors the `base * factor ** (dim / (dim - 2))` of HF's NTK
 /// helpers.
-pub fn inv_freq(dim: usize, theta: f64, factor: f64) -> Vec<f64> {
+pub(crate) fn inv_freq(dim: usize, theta: f64, factor: f64) -> Vec<f64> {
     let base = theta * factor.powf(dim as f64 / (dim as f64 - 2.0));
-    default_inv_freq(dim, base)
+    inv_freq_unchecked(dim, base)
 }
 
 /// Dynamic NTK frequencies at sequence length `seq_len`. Mirrors HF's
 /// `_compute_dynamic_ntk_parameters` (`seq_len = max(seq_len, max_position_embeddings)`).
-pub fn dynamic_inv_freq(
+pub(crate) fn dynamic_inv_freq(
     dim: usize,
     theta: f64,
     factor: f64,
@@ -30,5 +30,5 @@ pub fn dynamic_inv_freq(
     let l0 = original_max_position_embeddings as f64;
     let l = (seq_len as f64).max(l0);
     let base = theta * (factor * l / l0 - (factor - 1.0)).powf(dim as f64 / (dim as f64 - 2.0));
-    default_inv_freq(dim, base)
+    inv_freq_unchecked(dim, base)
 }

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RopeError, factor_at_least_one, positive};
-use crate::frequencies::default_inv_freq;
+use crate::frequencies::inv_freq_unchecked;
 
 /// How YaRN's attention factor is chosen (HF: `attention_factor`, `mscale`, `mscale_all_dim`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ impl YarnConfig {
 
     /// The attention factor (multiplies `cos` and `sin`). Mirrors the `get_mscale` logic of
     /// HF's `_compute_yarn_parameters`.
-    pub fn attention_factor(&self) -> f64 {
+    pub(crate) fn attention_factor(&self) -> f64 {
         match self.attention {
             YarnAttention::Default => get_mscale(self.factor, 1.0),
             YarnAttention::Explicit { value } => value,
@@ -129,7 +129,18 @@ impl YarnConfig {
     }
 
     /// The correction range `(low, high)` in slot units (HF `find_correction_range`).
-    pub fn correction_range(&self, dim: usize, theta: f64) -> (f64, f64) {
+    ///
+    /// # Errors
+    /// As [`YarnConfig`]'s validation in [`RopeConfig::validate`](crate::RopeConfig::validate),
+    /// and [`default_inv_freq`](crate::default_inv_freq)'s for `dim` and $\theta$.
+    pub fn correction_range(&self, dim: usize, theta: f64) -> Result<(f64, f64)> {
+        crate::frequencies::check_dim_theta(dim, theta)?;
+        self.validate()?;
+        Ok(self.correction_range_unchecked(dim, theta))
+    }
+
+    /// [`YarnConfig::correction_range`] on a validated configuration.
+    pub(crate) fn correction_range_unchecked(&self, dim: usize, theta: f64) -> (f64, f64) {
         let l0 = self.original_max_position_embeddings as f64;
         let mut low = find_correction_dim(self.beta_fast, dim, theta, l0);
         let mut high = find_correction_dim(self.beta_slow, dim, theta, l0);
@@ -141,12 +152,12 @@ impl YarnConfig {
     }
 
     /// YaRN inverse frequencies. Mirrors HF's `_compute_yarn_parameters`.
-    pub fn inv_freq(&self, dim: usize, theta: f64) -> Vec<f64> {
-        let (low, mut high) = self.correction_range(dim, theta);
+    pub(crate) fn inv_freq(&self, dim: usize, theta: f64) -> Vec<f64> {
+        let (low, mut high) = self.correction_range_unchecked(dim, theta);
         if low == high {
             high += 0.001; // HF: prevent singularity
         }
-        default_inv_freq(dim, theta)
+        inv_freq_unchecked(dim, theta)
             .into_iter()
             .enumerate()
             .map(|(k, g)| {
@@ -159,7 +170,7 @@ impl YarnConfig {
 }
 
 /// $\mathrm{mscale}(s, m) = 0.1\,m\ln s + 1$ for $s > 1$, else 1 (HF/DeepSeek `get_mscale`).
-pub fn get_mscale(scale: f64, mscale: f64) -> f64 {
+pub(crate) fn get_mscale(scale: f64, mscale: f64) -> f64 {
     if scale <= 1.0 {
         1.0
     } else {
@@ -169,6 +180,6 @@ pub fn get_mscale(scale: f64, mscale: f64) -> f64 {
 
 /// The (fractional) slot whose wavelength fits `num_rotations` times into $L_0$:
 /// $\dfrac{d\,\ln(L_0 / (2\pi n))}{2\ln\theta}$ (HF `find_correction_dim`).
-pub fn find_correction_dim(num_rotations: f64, dim: usize, theta: f64, l0: f64) -> f64 {
+pub(crate) fn find_correction_dim(num_rotations: f64, dim: usize, theta: f64, l0: f64) -> f64 {
     (dim as f64 * (l0 / (num_rotations * 2.0 * std::f64::consts::PI)).ln()) / (2.0 * theta.ln())
 }
