@@ -79,7 +79,10 @@ fn ops() -> Vec<(&'static str, Op)> {
         (
             "rigor_token_stats",
             Box::new(|l, t| {
-                let s: Vec<f32> = token_stats(l, t).try_into_vec_as::<f32>().expect("read");
+                let s: Vec<f32> = token_stats(l, t)
+                    .expect("valid targets")
+                    .try_into_vec_as::<f32>()
+                    .expect("read");
                 f64::from(s[0])
             }),
         ),
@@ -87,6 +90,7 @@ fn ops() -> Vec<(&'static str, Op)> {
             "rigor_token_stats_reference",
             Box::new(|l, t| {
                 let s: Vec<f32> = token_stats_reference(l, t)
+                    .expect("valid targets")
                     .try_into_vec_as::<f32>()
                     .expect("read");
                 f64::from(s[0])
@@ -97,6 +101,7 @@ fn ops() -> Vec<(&'static str, Op)> {
             Box::new(|l, t| {
                 f64::from(
                     token_nll_reference(l, t)
+                        .expect("valid targets")
                         .sum()
                         .try_into_scalar::<f32>()
                         .expect("read"),

@@ -52,6 +52,17 @@ pub enum PerplexityError {
         /// The value its NLL computed to.
         value: f64,
     },
+    /// A scored target has probability exactly 0 under its row: its logit is `−∞` while the
+    /// row has a finite maximum (a masked-out vocabulary entry was scored). Its NLL is `+∞`, which
+    /// would make every pooled perplexity `+∞` from then on, so the update is refused instead
+    /// (the accumulator keeps what it had); mask or ignore such targets to score the rest.
+    #[error(
+        "the scored target at flat position {position} has logit -inf (probability 0, NLL +inf)"
+    )]
+    ZeroProbabilityTarget {
+        /// Flat position of the first offending token.
+        position: usize,
+    },
     /// A pooled result was asked for, but no token has been scored (empty or fully masked
     /// input). Perplexity of zero tokens is undefined; it is never reported as `NaN`.
     #[error("no token has been scored (empty or fully masked input): {what} is undefined")]

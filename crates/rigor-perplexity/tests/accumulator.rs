@@ -23,10 +23,12 @@ fn fused_pass_matches_composed_log_softmax_gather_reference() {
         let t: Vec<i64> = (0..64).map(|i| (i * 37 % 97) as i64).collect();
         let targets = ids(&t, [64], device);
         let reference: Vec<f32> = token_nll_reference(logits.clone(), targets.clone())
+            .unwrap()
             .try_into_vec_as::<f32>()
             .unwrap();
         let host: Vec<f32> = logits.clone().try_into_vec_as::<f32>().unwrap();
         let stats: Vec<f32> = token_stats(logits, targets)
+            .unwrap()
             .try_into_vec_as::<f32>()
             .unwrap();
         for (i, row) in stats.chunks_exact(5).enumerate() {
@@ -408,22 +410,39 @@ fn bad_inputs_are_errors_and_leave_the_accumulator_unchanged() {
 }
 
 #[test]
-fn zero_probability_target_gives_infinite_perplexity_not_nan() {
+fn zero_probability_target_is_refused_and_the_rest_still_counts() {
     for_each_device(|device| {
         let mut a = acc(EvalConfig::new());
         a.update_flat(
-            logits2(&[vec![f32::NEG_INFINITY, 0.0]], device),
+            logits2(&[vec![1.0, 0.0]], device),
             ids(&[0], [1], device),
             None,
         )
         .unwrap();
-        let r = a.report().unwrap();
-        assert_eq!(r.log_perplexity, f64::INFINITY);
-        assert_eq!(r.perplexity, f64::INFINITY);
+        let before = a.nll_sum();
+        // A −∞ target logit has probability 0: NLL +∞ would make the pooled perplexity +∞
+        // for good, so the update is refused and nothing is lost.
+        let e = a
+            .update_flat(
+                logits2(&[vec![f32::NEG_INFINITY, 0.0]], device),
+                ids(&[0], [1], device),
+                None,
+            )
+            .unwrap_err();
         assert!(
-            !r.calibration.mean_entropy.is_nan(),
-            "−∞ logit contributes 0 entropy"
+            matches!(e, PerplexityError::ZeroProbabilityTarget { position: 0 }),
+            "{e}"
         );
+        assert_eq!((a.tokens(), a.nll_sum()), (1, before));
+        // The same row with the other target is fine; −∞ contributes 0 entropy.
+        a.update_flat(
+            logits2(&[vec![f32::NEG_INFINITY, 0.0]], device),
+            ids(&[1], [1], device),
+            None,
+        )
+        .unwrap();
+        let r = a.report().unwrap();
+        assert!(r.log_perplexity.is_finite() && !r.calibration.mean_entropy.is_nan());
     });
 }
 

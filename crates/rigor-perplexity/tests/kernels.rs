@@ -10,7 +10,7 @@ use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use proptest::prelude::*;
 use rigor_perplexity::kernel::fused_available;
 use rigor_perplexity::metrics::token::STATS;
-use rigor_perplexity::{token_stats, token_stats_reference};
+use rigor_perplexity::{PerplexityError, token_stats, token_stats_reference};
 
 fn flex() -> Device {
     Device::flex()
@@ -95,8 +95,8 @@ proptest! {
     #[test]
     fn fused_equals_the_reference_and_the_f64_oracle((rows, t) in rows_strategy()) {
         let device = flex();
-        let fused = host(token_stats(logits(&rows, &device), targets(&t, &device)));
-        let reference = host(token_stats_reference(logits(&rows, &device), targets(&t, &device)));
+        let fused = host(token_stats(logits(&rows, &device), targets(&t, &device)).unwrap());
+        let reference = host(token_stats_reference(logits(&rows, &device), targets(&t, &device)).unwrap());
         for (i, row) in rows.iter().enumerate() {
             let want = oracle(row, t[i] as usize);
             for c in 0..STATS {
@@ -136,12 +136,10 @@ fn the_parallel_path_and_autodiff_devices_equal_the_reference() {
         .map(|_| (0..v).map(|_| 20.0 * next() - 10.0).collect())
         .collect();
     let t: Vec<i64> = (0..n as i64).map(|i| (i * 37) % v as i64).collect();
-    let reference = host(token_stats_reference(
-        logits(&rows, &flex()),
-        targets(&t, &flex()),
-    ));
+    let reference =
+        host(token_stats_reference(logits(&rows, &flex()), targets(&t, &flex())).unwrap());
     for device in [flex(), flex().autodiff()] {
-        let fused = host(token_stats(logits(&rows, &device), targets(&t, &device)));
+        let fused = host(token_stats(logits(&rows, &device), targets(&t, &device)).unwrap());
         for (i, (&a, &b)) in fused.iter().zip(&reference).enumerate() {
             close(a, f64::from(b), &format!("{device:?} entry {i}"));
         }
@@ -153,7 +151,7 @@ fn f64_logits_match_the_oracle_to_f64_rounding() {
     let device = flex();
     let rows = vec![vec![0.5f32, -1.25, 3.0, 2.0], vec![-7.0, -7.0, 1e-3, 4.5]];
     let x = logits(&rows, &device).cast(DType::F64);
-    let stats = token_stats(x, targets(&[2, 1], &device));
+    let stats = token_stats(x, targets(&[2, 1], &device)).unwrap();
     assert_eq!(stats.dtype(), DType::F64);
     let got: Vec<f64> = stats.into_data().convert::<f64>().try_to_vec().unwrap();
     for (i, (row, t)) in rows.iter().zip([2, 1]).enumerate() {
@@ -183,7 +181,7 @@ fn hostile_rows() {
         vec![1e-45, -1e-45, 0.0, -0.0], // subnormals: uniform
     ];
     let t = [1, 0, 1, 0, 2, 0, 3];
-    let s = host(token_stats(logits(&rows, &device), targets(&t, &device)));
+    let s = host(token_stats(logits(&rows, &device), targets(&t, &device)).unwrap());
     let row = |i: usize| &s[i * STATS..(i + 1) * STATS];
     for i in [0, 1, 6] {
         let want = oracle(&rows[i], t[i] as usize);
@@ -209,30 +207,33 @@ fn hostile_rows() {
 }
 
 #[test]
-fn out_of_range_targets_give_nan_rows_not_a_panic() {
+fn out_of_range_targets_are_errors_not_a_panic() {
     let device = flex();
     let rows = vec![vec![0.0f32, 1.0], vec![2.0, 1.0], vec![0.5, 0.5]];
-    let s = host(token_stats(
-        logits(&rows, &device),
-        targets(&[2, -1, 1], &device),
-    ));
-    assert!(s[..2 * STATS].iter().all(|v| v.is_nan()));
-    assert!(s[2 * STATS..].iter().all(|v| v.is_finite()));
+    for t in [[2, 0, 1], [0, -1, 1]] {
+        let e = token_stats(logits(&rows, &device), targets(&t, &device)).unwrap_err();
+        assert!(
+            matches!(e, PerplexityError::TargetOutOfRange { vocab: 2, .. }),
+            "{e}"
+        );
+        assert!(token_stats_reference(logits(&rows, &device), targets(&t, &device)).is_err());
+    }
 }
 
 #[test]
 fn one_word_empty_vocabulary_and_no_tokens() {
     let device = flex();
-    let s = host(token_stats(
-        logits(&[vec![4.0], vec![-2.0]], &device),
-        targets(&[0, 0], &device),
-    ));
+    let s = host(
+        token_stats(
+            logits(&[vec![4.0], vec![-2.0]], &device),
+            targets(&[0, 0], &device),
+        )
+        .unwrap(),
+    );
     assert_eq!(s, vec![0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
     let empty_vocab = Tensor::<2>::from_data(TensorData::new(Vec::<f32>::new(), [3, 0]), &device);
-    let s = host(token_stats(empty_vocab, targets(&[0, 0, 0], &device)));
-    assert_eq!(s.len(), 3 * STATS);
-    assert!(s.iter().all(|v| v.is_nan()));
+    assert!(token_stats(empty_vocab, targets(&[0, 0, 0], &device)).is_err());
     let none = Tensor::<2>::from_data(TensorData::new(Vec::<f32>::new(), [0, 7]), &device);
-    let s = token_stats(none, targets(&[], &device));
+    let s = token_stats(none, targets(&[], &device)).unwrap();
     assert_eq!(s.dims(), [0, STATS]);
 }

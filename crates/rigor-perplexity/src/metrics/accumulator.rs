@@ -16,7 +16,9 @@ use crate::metrics::calibration::{
 };
 use crate::metrics::config::{EvalConfig, LabelShift};
 use crate::metrics::report::{CalibrationReport, PerplexityReport, SequenceStats, TextUnits};
-use crate::metrics::token::{BRIER, CONFIDENCE, CORRECT, ENTROPY, HALF_NLL, STATS, token_stats};
+use crate::metrics::token::{
+    BRIER, CONFIDENCE, CORRECT, ENTROPY, HALF_NLL, STATS, token_stats_unchecked,
+};
 
 /// Pooled sums over scored tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -132,7 +134,8 @@ impl PerplexityAccumulator {
 
     /// Scores a batch of sequences.
     ///
-    /// - `logits`: `[batch, seq, vocab]`, any float dtype, any device.
+    /// - `logits`: `[batch, seq, vocab]`, `f32` or `f64` (tested; the statistics are read back
+    ///   as `f32`), any device.
     /// - `targets`: `[batch, seq]` token ids (with [`LabelShift::Causal`]: the input ids).
     /// - `mask`: optional `[batch, seq]`, aligned with `targets`; `false` = not scored.
     ///
@@ -143,6 +146,8 @@ impl PerplexityAccumulator {
     /// - [`PerplexityError::TargetOutOfRange`] for a scored target outside `0..vocab`;
     /// - [`PerplexityError::NonFiniteLogits`] if a scored token's NLL is `NaN` (a `NaN` or
     ///   `+∞` logit in its row, or a row that is entirely `−∞`);
+    /// - [`PerplexityError::ZeroProbabilityTarget`] if a scored target's logit is `−∞` in a
+    ///   row with a finite maximum (NLL `+∞`; refused so the pooled perplexity stays usable);
     /// - [`PerplexityError::Readback`] if the device cannot be read.
     ///
     /// On error the accumulator is unchanged.
@@ -193,6 +198,18 @@ impl PerplexityAccumulator {
             ),
         };
         let n = b * s;
+        if n == 0 {
+            // Burn's reshape reads a 0 in the target shape as "keep this dim", so an empty
+            // batch must not reach it.
+            if self.config.per_sequence {
+                self.sequences
+                    .extend((0..b).map(|_| SequenceStats::default()));
+            }
+            return Ok(BatchSummary {
+                tokens: 0,
+                nll_sum: 0.0,
+            });
+        }
         let flat_logits = logits.reshape([n, v]);
         let flat_targets = targets.reshape([n]);
         let flat_mask = mask.map(|m| m.reshape([n]));
@@ -212,6 +229,32 @@ impl PerplexityAccumulator {
     ) -> Result<BatchSummary> {
         let [n, v] = logits.dims();
         let [len] = targets.dims();
+        if let Some(m) = &mask
+            && m.dims() != [len]
+        {
+            return Err(shape(format!(
+                "mask is {:?} but targets are [{len}]",
+                m.dims()
+            )));
+        }
+        if len != n {
+            return Err(shape(format!(
+                "logits are [{n}, {v}] but targets are [{len}]"
+            )));
+        }
+        if v == 0 {
+            return Err(shape("the vocabulary (last dim of logits) is empty".into()));
+        }
+        if n == 0 {
+            // One empty sequence (and no reshape: Burn reads a 0 as "keep this dim").
+            if self.config.per_sequence {
+                self.sequences.push(SequenceStats::default());
+            }
+            return Ok(BatchSummary {
+                tokens: 0,
+                nll_sum: 0.0,
+            });
+        }
         self.update(
             logits.reshape([1, n, v]),
             targets.reshape([1, len]),
@@ -274,7 +317,7 @@ impl PerplexityAccumulator {
         let mut samples = Vec::new();
         if scored.iter().any(|&s| s) {
             let clean = Tensor::<1, Int>::from_data(TensorData::new(clean, [n]), &device);
-            let stats: Vec<f32> = token_stats(logits, clean)
+            let stats: Vec<f32> = token_stats_unchecked(logits, clean)
                 .try_into_vec_as::<f32>()
                 .map_err(readback)?;
             for (i, row) in stats.chunks_exact(STATS).enumerate() {
@@ -288,6 +331,9 @@ impl PerplexityAccumulator {
                         value: nll,
                     });
                 }
+                if nll == f64::INFINITY {
+                    return Err(PerplexityError::ZeroProbabilityTarget { position: i });
+                }
                 let correct = row[CORRECT] > 0.5;
                 let confidence = f64::from(row[CONFIDENCE]);
                 batch.nll_sum += nll;
@@ -296,7 +342,8 @@ impl PerplexityAccumulator {
                 batch.confidence_sum += confidence;
                 batch.entropy_sum += f64::from(row[ENTROPY]);
                 batch.brier_sum += f64::from(row[BRIER]);
-                let k = equal_width_index(confidence, bins.len());
+                // The confidence 1/S is in (0, 1] for a row with a finite NLL.
+                let k = equal_width_index(confidence, bins.len()).unwrap_or(0);
                 bins[k].add(confidence, correct);
                 if self.config.keep_samples {
                     samples.push((row[CONFIDENCE], correct));
@@ -386,7 +433,7 @@ impl PerplexityAccumulator {
         let log_wpp = per_unit(self.units.words);
         let mut samples = self.samples.clone();
         let mass_bins = if self.config.keep_samples {
-            equal_mass_bins(&mut samples, self.config.ece_bins)
+            equal_mass_bins(&mut samples, self.config.ece_bins)?
         } else {
             Vec::new()
         };

@@ -16,6 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{PerplexityError, Result};
+
 /// One bin of a reliability diagram.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ReliabilityBin {
@@ -66,19 +68,52 @@ pub fn equal_width_bins(bins: usize) -> Vec<ReliabilityBin> {
         .collect()
 }
 
-/// The equal-width bin of a confidence: $\min(\lfloor cK \rfloor, K-1)$ (clamped to `0..K`).
-pub fn equal_width_index(confidence: f64, bins: usize) -> usize {
+/// The equal-width bin of a confidence $c \in [0, 1]$: $\min(\lfloor cK \rfloor, K-1)$.
+///
+/// # Errors
+/// [`PerplexityError::InvalidParameter`] if `bins == 0` or the confidence is `NaN` or outside
+/// $[0, 1]$ (a `NaN` confidence used to land silently in bin 0 and make its mean `NaN`).
+pub fn equal_width_index(confidence: f64, bins: usize) -> Result<usize> {
+    check_bins(bins)?;
+    check_confidence(confidence)?;
     let k = (confidence * bins as f64).floor();
-    if k.is_nan() || k < 0.0 {
-        0
-    } else {
-        (k as usize).min(bins - 1)
+    Ok((k as usize).min(bins - 1))
+}
+
+fn check_bins(bins: usize) -> Result<()> {
+    if bins == 0 {
+        return Err(PerplexityError::InvalidParameter {
+            name: "bins",
+            value: 0.0,
+            reason: "must be at least 1",
+        });
     }
+    Ok(())
+}
+
+fn check_confidence(confidence: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&confidence) {
+        return Err(PerplexityError::InvalidParameter {
+            name: "confidence",
+            value: confidence,
+            reason: "must be in [0, 1]",
+        });
+    }
+    Ok(())
 }
 
 /// Equal-mass bins of (confidence, correct) samples (sorted in place by (confidence,
-/// correct) so the result does not depend on the order the samples arrived in).
-pub fn equal_mass_bins(samples: &mut [(f32, bool)], bins: usize) -> Vec<ReliabilityBin> {
+/// correct) so the result does not depend on the order the samples arrived in). No samples
+/// give no bins.
+///
+/// # Errors
+/// [`PerplexityError::InvalidParameter`] if `bins == 0` or a confidence is `NaN` or outside
+/// $[0, 1]$ (the samples are then left as they were).
+pub fn equal_mass_bins(samples: &mut [(f32, bool)], bins: usize) -> Result<Vec<ReliabilityBin>> {
+    check_bins(bins)?;
+    for &(c, _) in samples.iter() {
+        check_confidence(f64::from(c))?;
+    }
     samples.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let n = samples.len();
     let mut out = Vec::with_capacity(bins);
@@ -97,7 +132,7 @@ pub fn equal_mass_bins(samples: &mut [(f32, bool)], bins: usize) -> Vec<Reliabil
         }
         out.push(bin);
     }
-    out
+    Ok(out)
 }
 
 /// $\sum_k \frac{|B_k|}{N}|\operatorname{acc}(B_k) - \operatorname{conf}(B_k)|$; `None` if every

@@ -30,6 +30,8 @@
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor};
 
+use crate::error::{PerplexityError, Result};
+
 /// Number of statistics per token in the output of [`token_stats`].
 pub const STATS: usize = 5;
 /// Column of [`token_stats`]: half the negative log-likelihood, $\tfrac12(-\log p_t)$.
@@ -53,18 +55,80 @@ pub const BRIER: usize = 4;
 ///
 /// `NaN`/`+∞` in a row, or a fully masked row, gives `NaN` statistics (the fused path makes
 /// every column `NaN`; the reference leaves `correct` at 0).
-pub fn token_stats(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<2> {
+///
+/// # Errors
+/// [`PerplexityError::ShapeMismatch`] unless `targets` has one id per row of `logits` and
+/// the vocabulary is non-empty (when there are rows); [`PerplexityError::TargetOutOfRange`]
+/// for an id outside `0..vocab` (checked on the host: one read of the ids' minimum and
+/// maximum — out-of-range ids would panic inside Burn's `gather` on some backends and read
+/// garbage on others); [`PerplexityError::Readback`].
+pub fn token_stats(logits: Tensor<2>, targets: Tensor<1, Int>) -> Result<Tensor<2>> {
+    check_token_inputs(&logits, &targets)?;
+    Ok(token_stats_unchecked(logits, targets))
+}
+
+/// [`token_stats`] on inputs the caller has validated (the accumulator reads the ids anyway).
+pub(crate) fn token_stats_unchecked(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<2> {
     #[cfg(feature = "flex")]
     if crate::kernel::fused_available(&logits) {
         return crate::kernel::fused_token_stats(logits, targets);
     }
-    token_stats_reference(logits, targets)
+    stats_reference(logits, targets)
+}
+
+/// Shapes and target range of a per-token call.
+fn check_token_inputs(logits: &Tensor<2>, targets: &Tensor<1, Int>) -> Result<()> {
+    let [n, vocab] = logits.dims();
+    let [len] = targets.dims();
+    if len != n {
+        return Err(PerplexityError::ShapeMismatch {
+            op: "token_stats",
+            detail: format!("logits are [{n}, {vocab}] but targets are [{len}]"),
+        });
+    }
+    if n == 0 {
+        return Ok(());
+    }
+    if vocab == 0 {
+        return Err(PerplexityError::ShapeMismatch {
+            op: "token_stats",
+            detail: "the vocabulary (last dim of logits) is empty".into(),
+        });
+    }
+    let ids: Vec<i64> = targets
+        .clone()
+        .try_into_vec_as::<i64>()
+        .map_err(|e| PerplexityError::Readback(format!("{e:?}")))?;
+    if let Some((position, &id)) = ids
+        .iter()
+        .enumerate()
+        .find(|(_, id)| **id < 0 || **id as u64 >= vocab as u64)
+    {
+        return Err(PerplexityError::TargetOutOfRange {
+            id,
+            position,
+            vocab,
+            ignore_index: None,
+        });
+    }
+    Ok(())
 }
 
 /// [`token_stats`] in composed tensor ops: one max, one exp, one sum over the vocabulary plus
 /// three cheap reductions, with several `[n, vocab]` temporaries alive during the call. The
 /// oracle of the fused pass and the path of every backend without it.
-pub fn token_stats_reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<2> {
+///
+/// # Errors
+/// As [`token_stats`].
+pub fn token_stats_reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Result<Tensor<2>> {
+    check_token_inputs(&logits, &targets)?;
+    Ok(stats_reference(logits, targets))
+}
+
+fn stats_reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<2> {
+    if logits.dims()[0] == 0 {
+        return Tensor::zeros([0, STATS], &logits.device());
+    }
     let t = targets.unsqueeze_dim::<2>(1); // [n, 1]
     let m = logits.clone().max_dim(1); // [n, 1]
     let x_t = logits.clone().gather(1, t); // [n, 1]
@@ -87,9 +151,16 @@ pub fn token_stats_reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tens
 /// `log_softmax` then `gather`, shape `[n]`. This is the computation of burn-train's
 /// `PerplexityMetric`; it is kept public so the fused [`token_stats`] can be checked against
 /// it (it overflows to `+∞` where [`token_stats`] does not, see the module docs).
-pub fn token_nll_reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    log_softmax(logits, 1)
+///
+/// # Errors
+/// As [`token_stats`].
+pub fn token_nll_reference(logits: Tensor<2>, targets: Tensor<1, Int>) -> Result<Tensor<1>> {
+    check_token_inputs(&logits, &targets)?;
+    if logits.dims()[0] == 0 {
+        return Ok(Tensor::zeros([0], &logits.device()));
+    }
+    Ok(log_softmax(logits, 1)
         .gather(1, targets.unsqueeze_dim::<2>(1))
         .squeeze_dim::<1>(1)
-        .neg()
+        .neg())
 }

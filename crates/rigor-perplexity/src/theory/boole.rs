@@ -86,5 +86,32 @@ pub fn boole_bounds(gammas: &[f64]) -> Result<BooleBounds> {
 /// # Errors
 /// As [`boole_bounds`] (and `n == 0`).
 pub fn boole_bounds_uniform(gamma: f64, n: usize) -> Result<BooleBounds> {
-    boole_bounds(&vec![gamma; n])
+    if n == 0 {
+        return Err(PerplexityError::InvalidParameter {
+            name: "n",
+            value: 0.0,
+            reason: "need at least one copy step",
+        });
+    }
+    in_closed(
+        "gamma",
+        gamma,
+        0.0,
+        1.0,
+        "an error probability must be in [0, 1]",
+    )?;
+    // In closed form (no n-element list: n may be any usize).
+    let nf = n as f64;
+    let error_sum = nf * gamma;
+    let nll = -nf * (-gamma).ln_1p();
+    Ok(BooleBounds {
+        n,
+        error_sum,
+        wrong_upper: error_sum.min(1.0),
+        correct_lower: (1.0 - error_sum).max(0.0),
+        correct_exact: (-nll).exp(),
+        log_perplexity: -(-gamma).ln_1p(),
+        wrong_upper_from_pplx: nll.min(1.0),
+        greedy_certified: gamma < 0.5,
+    })
 }

@@ -141,8 +141,18 @@ pub struct IsoCurve {
 /// would leave $[0, 1]$, or $c = \tfrac12$, are skipped).
 ///
 /// # Errors
-/// [`PerplexityError::InvalidParameter`] if `level` is not finite and non-negative.
+/// [`PerplexityError::InvalidParameter`] if `level` is not finite and non-negative, or a
+/// confidence is `NaN` or outside $[0, 1]$.
 pub fn iso_curve(level: f64, confidences: &[f64]) -> Result<IsoCurve> {
+    for &c in confidences {
+        if !(0.0..=1.0).contains(&c) {
+            return Err(PerplexityError::InvalidParameter {
+                name: "confidence",
+                value: c,
+                reason: "must be in [0, 1]",
+            });
+        }
+    }
     let level = finite("level", level)?;
     if level < 0.0 {
         return Err(PerplexityError::InvalidParameter {
