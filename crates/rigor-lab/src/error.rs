@@ -31,20 +31,20 @@ pub enum LabError {
         loss: f32,
     },
     /// Reading a tensor back to the host failed.
-    #[error("reading {what} back from the device failed: {message}")]
+    #[error("reading {what} back from the device failed: {source}")]
     Readback {
         /// Which tensor.
         what: &'static str,
-        /// Burn's message.
-        message: String,
+        /// Burn's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Saving or loading a Burn record (checkpoint) failed.
-    #[error("checkpoint {}: {message}", .path.display())]
+    #[error("checkpoint {}: {source}", .path.display())]
     Checkpoint {
         /// The `.bpk` file.
         path: PathBuf,
-        /// Burn's message.
-        message: String,
+        /// Burn's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A file or folder could not be written or read.
     #[error("{}: {source}", .path.display())]

@@ -90,9 +90,9 @@ pub enum PerplexityError {
         /// The configured maximum.
         budget: usize,
     },
-    /// A tensor could not be read back to the host.
+    /// A tensor could not be read back to the host (Burn's error is the source).
     #[error("reading a tensor back from the device failed: {0}")]
-    Readback(String),
+    Readback(#[source] ReadbackError),
     /// Writing a plot failed.
     #[error("plotting failed: {0}")]
     Plot(String),
@@ -182,6 +182,42 @@ pub(crate) fn in_closed(
 }
 
 /// Maps a read-back error.
-pub(crate) fn readback<E: core::fmt::Debug>(e: E) -> PerplexityError {
-    PerplexityError::Readback(format!("{e:?}"))
+pub(crate) fn readback(e: burn::tensor::TensorReadError) -> PerplexityError {
+    e.into()
+}
+
+/// Burn's [`TensorReadError`](burn::tensor::TensorReadError), shared (`Arc`) so that
+/// [`PerplexityError`] stays `Clone` and `PartialEq`; two are equal when their messages are. The
+/// error itself is the [`source`](std::error::Error::source).
+#[derive(Debug, Clone)]
+pub struct ReadbackError(std::sync::Arc<burn::tensor::TensorReadError>);
+
+impl From<burn::tensor::TensorReadError> for ReadbackError {
+    fn from(e: burn::tensor::TensorReadError) -> Self {
+        Self(std::sync::Arc::new(e))
+    }
+}
+
+impl From<burn::tensor::TensorReadError> for PerplexityError {
+    fn from(e: burn::tensor::TensorReadError) -> Self {
+        Self::Readback(e.into())
+    }
+}
+
+impl PartialEq for ReadbackError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl core::fmt::Display for ReadbackError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ReadbackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
 }

@@ -20,7 +20,7 @@
 //! | §3, Lemma 3.1, Prop. 3.2, Cor. 3.3 | counterexample finder (bit flips) | [`theory::counterexample`] |
 //! | §3, Remark 3.4 | temperature folded into confidence | [`theory::temperature`] |
 //! | §3, Remark 3.5 / Prop. 3.6 (as derived here) | Boole (union) bounds on copying | [`theory::boole`] |
-//! | §4, iso-perplexity | $\operatorname{pplx}(a,\gamma)$, critical accuracy $a'$, grids, curves | [`theory::iso`] |
+//! | §4, iso-perplexity | $\operatorname{pplx}(a,\gamma)$, critical accuracy $a^\prime$, grids, curves | [`theory::iso`] |
 //! | §4, figures | SVG iso-perplexity plot | `theory::plot` (feature `plot`, default) |
 //! | §3 Lemma 3.1, §4 iso-perplexity as a kit | proptest strategies and checkers returning a verdict, on your `CausalLm` | `theorems` (feature `proptest`) |
 //!
@@ -77,7 +77,7 @@ pub mod metrics;
 pub mod theorems;
 pub mod theory;
 
-pub use error::{ModelError, PerplexityError, Result};
+pub use error::{ModelError, PerplexityError, ReadbackError, Result};
 pub use eval::lm::{CausalLm, FnLm};
 pub use eval::sliding::{SlidingSummary, SlidingWindow, SlidingWindowConfig, Window};
 pub use metrics::accumulator::{BatchSummary, PerplexityAccumulator};

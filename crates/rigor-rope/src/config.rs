@@ -29,8 +29,8 @@ pub enum Axes {
         sections: Vec<usize>,
     },
     /// Interleaved M-RoPE (Qwen3-VL, HF `mrope_interleaved`): slot $k$ is driven by axis 1
-    /// (height) when $k \bmod 3 = 1$ and $k < 3\,s_1$, by axis 2 (width) when $k \bmod 3 = 2$
-    /// and $k < 3\,s_2$, and by axis 0 (time) otherwise — the `freqs[..., offset:3·s:3]`
+    /// (height) when $k \bmod 3 = 1$ and $k < 3\\,s_1$, by axis 2 (width) when $k \bmod 3 = 2$
+    /// and $k < 3\\,s_2$, and by axis 0 (time) otherwise — the `freqs[..., offset:3·s:3]`
     /// overwrite of HF's Qwen3-VL rotary embedding. `sections` still sums to `rotary_dim / 2`.
     MRopeInterleaved {
         /// Slots per axis `[t, h, w]`, e.g. `[24, 20, 20]`.

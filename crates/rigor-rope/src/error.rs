@@ -159,9 +159,9 @@ pub enum RopeError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A tensor could not be read back to the host.
+    /// A tensor could not be read back to the host (Burn's error is the source).
     #[error("reading a tensor back from the device failed: {0}")]
-    Readback(String),
+    Readback(#[source] ReadbackError),
     /// Writing a file (JSON, SVG) failed.
     #[error("writing {path} failed: {reason}")]
     Io {
@@ -194,5 +194,41 @@ pub(crate) fn factor_at_least_one(variant: &'static str, factor: f64) -> Result<
         Ok(factor)
     } else {
         Err(RopeError::FactorBelowOne { variant, factor })
+    }
+}
+
+/// Burn's [`TensorReadError`](burn::tensor::TensorReadError), shared (`Arc`) so that
+/// [`RopeError`] stays `Clone` and `PartialEq`; two are equal when their messages are. The
+/// error itself is the [`source`](std::error::Error::source).
+#[derive(Debug, Clone)]
+pub struct ReadbackError(std::sync::Arc<burn::tensor::TensorReadError>);
+
+impl From<burn::tensor::TensorReadError> for ReadbackError {
+    fn from(e: burn::tensor::TensorReadError) -> Self {
+        Self(std::sync::Arc::new(e))
+    }
+}
+
+impl From<burn::tensor::TensorReadError> for RopeError {
+    fn from(e: burn::tensor::TensorReadError) -> Self {
+        Self::Readback(e.into())
+    }
+}
+
+impl PartialEq for ReadbackError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl core::fmt::Display for ReadbackError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ReadbackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
     }
 }

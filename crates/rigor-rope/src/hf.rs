@@ -50,7 +50,7 @@ use crate::scaling::{Llama3Config, LongRopeConfig, Scaling, YarnAttention, YarnC
 
 /// Llama 4's attention temperature tuning on NoPE layers: queries at absolute position $p$
 /// are multiplied by
-/// $$ \tau(p) = \ln\bigl(1 + \lfloor (p + 1) / f \rfloor\bigr)\, a + 1 $$
+/// $$ \tau(p) = \ln\bigl(1 + \lfloor (p + 1) / f \rfloor\bigr)\\, a + 1 $$
 /// with $f$ = `floor_scale` (8192) and $a$ = `attn_scale` (0.1) — HF's `Llama4TextAttention`
 /// (`torch.log1p(torch.floor((positions + 1) / floor_scale)) * attn_scale + 1`). $\tau = 1$
 /// for every position below $f - 1$, so short contexts are unaffected.

@@ -5,11 +5,11 @@
 //! the first coordinate of a pair and $+1$ on the second and $p(c)$ the other coordinate of
 //! $c$'s pair ([`Layout`]):
 //!
-//! $$y_c = x_c \cos_c + s_c\, x_{p(c)} \sin_c \quad (c < r), \qquad y_c = x_c \quad (c \ge r).$$
+//! $$y_c = x_c \cos_c + s_c\\, x_{p(c)} \sin_c \quad (c < r), \qquad y_c = x_c \quad (c \ge r).$$
 //!
 //! This is [`rotate`](crate::apply::rotate::rotate), the composed reference, in one pass:
 //! one read of `x`, one write of `y`, the tables read from cache. The backward pass is the
-//! transpose, $\bar x_c = \bar y_c \cos_c - s_c\, \bar y_{p(c)} \sin_{p(c)}$; both
+//! transpose, $\bar x_c = \bar y_c \cos_c - s_c\\, \bar y_{p(c)} \sin_{p(c)}$; both
 //! coordinates of a pair share one angle (one frequency slot, one attention factor, one xPos
 //! scale), so $\sin_{p(c)} = \sin_c$ and the transpose is the same kernel with `sin` negated.
 //!

@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | Su et al. 2021 (RoFormer); *Round and Round* §2 | $g_k = \theta^{-2k/d}$, rotation of 2-D chunks | [`frequencies`], [`apply::rotate`] |
 //! | *Round and Round* §2 | half-split vs interleaved layouts, weight permutation | [`layout`] |
-//! | *Round and Round* §5 (p-RoPE); Gemma `rope_proportion`; HF `"proportional"` | keep the top $\lfloor p\,d/2\rfloor$ frequencies, zero the rest | [`frequencies::rotation`] |
+//! | *Round and Round* §5 (p-RoPE); Gemma `rope_proportion`; HF `"proportional"` | keep the top $\lfloor p\\,d/2\rfloor$ frequencies, zero the rest | [`frequencies::rotation`] |
 //! | GPT-NeoX (Black et al. 2022) | partial rotary, re-spaced frequencies | [`frequencies::rotation`] |
 //! | Chen et al. 2023 (PI) | linear interpolation | [`scaling::linear`] |
 //! | bloc97 / emozilla 2023 | NTK-aware, dynamic NTK | [`scaling::ntk`] |
@@ -85,7 +85,7 @@ pub mod xpos;
 pub use apply::positions::{PositionIds, Positions};
 pub use apply::{MAX_CACHED_ELEMENTS, MAX_POSITION, Role, Rope, TensorLayout};
 pub use config::{Axes, RopeConfig};
-pub use error::{Result, RopeError};
+pub use error::{ReadbackError, Result, RopeError};
 pub use frequencies::{Frequencies, Rotation, default_inv_freq, wavelength};
 pub use layout::{Layout, layout_permutation, permute_last_dim, permute_projection};
 pub use module::RotaryEmbedding;

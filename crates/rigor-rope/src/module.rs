@@ -123,7 +123,7 @@ impl RotaryEmbedding {
     }
 
     /// Encodes queries and keys at the same positions:
-    /// $q_t \mapsto R_t\,q_t$, $k_t \mapsto R_t\,k_t$ per 2-D chunk (with the variant's scaling,
+    /// $q_t \mapsto R_t\\,q_t$, $k_t \mapsto R_t\\,k_t$ per 2-D chunk (with the variant's scaling,
     /// attention factor and xPos decay — see [`Rope::apply`]). `q` and `k` may have different
     /// head counts (grouped-query attention) but the same batch and sequence length. On Flex
     /// both go through one fused call.

@@ -113,7 +113,7 @@ fn norm(v: &[f64]) -> f64 {
 
 fn readback<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>> {
     t.try_into_vec_as::<f64>()
-        .map_err(|e| RopeError::Readback(format!("{e:?}")))
+        .map_err(RopeError::from)
 }
 
 fn tolerance(tol: f64) -> Result<f64> {

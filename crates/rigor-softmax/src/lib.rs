@@ -82,7 +82,7 @@ pub use dispersion::bounds::{
 };
 pub use dispersion::diagnostics::{DiagnosticsSummary, RowDiagnostics, diagnose};
 pub use dispersion::spectral::{PowerIteration, Prop31Report, prop_3_1};
-pub use error::{Result, SoftmaxError};
+pub use error::{ReadbackError, Result, SoftmaxError};
 pub use normalize::{Normalize, normalize_along};
 pub use normalizer::Normalizer;
 pub use normalizer::adaptive::{

@@ -63,7 +63,7 @@ impl Polynomial {
         self.coefficients.iter().fold(0.0, |acc, &c| acc * x + c)
     }
 
-    /// The derivative $p'(x)$ as a polynomial (the zero constant for a constant $p$).
+    /// The derivative $p^\prime(x)$ as a polynomial (the zero constant for a constant $p$).
     pub fn derivative(&self) -> Polynomial {
         let d = self.degree();
         if d == 0 {
@@ -79,7 +79,7 @@ impl Polynomial {
         Polynomial { coefficients }
     }
 
-    /// $\max_{x \in [lo, hi]} p(x)$, found from the end points and the real roots of $p'$
+    /// $\max_{x \in [lo, hi]} p(x)$, found from the end points and the real roots of $p^\prime$
     /// (roots are bracketed on a fine grid and refined by bisection to machine precision).
     ///
     /// # Errors

@@ -81,7 +81,7 @@ pub const PROP_3_1: &str = "Softmax is not Enough, Prop. 3.1 (spread bound)";
 
 fn readback<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>> {
     t.try_into_vec_as::<f64>()
-        .map_err(|e| SoftmaxError::Readback(format!("{e:?}")))
+        .map_err(SoftmaxError::from)
 }
 
 /// Checks Lemma 2.1 on every row of `scores` (`[rows, n]`, `−∞` = masked key) normalised by

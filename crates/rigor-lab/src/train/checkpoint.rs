@@ -28,7 +28,7 @@ pub fn save_checkpoint<M: Module>(model: &M, path: &Path) -> Result<()> {
         .save(path)
         .map_err(|e| LabError::Checkpoint {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source: e.into(),
         })
 }
 
@@ -39,12 +39,12 @@ pub fn save_checkpoint<M: Module>(model: &M, path: &Path) -> Result<()> {
 pub fn load_checkpoint<M: Module>(model: M, path: &Path) -> Result<M> {
     let record = ModuleRecord::load(path).map_err(|e| LabError::Checkpoint {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source: e.into(),
     })?;
     model
         .try_load_record(record)
         .map_err(|e| LabError::Checkpoint {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source: e.into(),
         })
 }

@@ -1,13 +1,13 @@
 //! Learning-rate schedules as pure functions of the step, so a run resumed from a checkpoint
 //! at step s continues with exactly the rate it would have had.
 //!
-//! With T total steps, base rate η, floor \\(\eta_{\min}\\) and W warm-up steps, step
-//! \\(t \in \\{0,\dots,T-1\\}\\) uses
+//! With $T$ total steps, base rate $\eta$, floor $\eta_{\min}$ and $W$ warm-up steps, step
+//! $t \in \\{0,\dots,T-1\\}$ uses
 //!
-//! - constant: \\(\eta\\);
-//! - cosine: \\(\eta_{\min} + \tfrac12(\eta-\eta_{\min})(1+\cos(\pi t/T))\\);
-//! - warm-up + cosine: \\(\eta\,(t+1)/W\\) for \\(t < W\\), then the cosine over the
-//!   remaining \\(T-W\\) steps.
+//! - constant: $\eta$;
+//! - cosine: $\eta_{\min} + \tfrac12(\eta-\eta_{\min})(1+\cos(\pi t/T))$;
+//! - warm-up + cosine: $\eta\\,(t+1)/W$ for $t < W$, then the cosine over the
+//!   remaining $T-W$ steps.
 //!
 //! (Burn's `burn::lr_scheduler` offers the same shapes as stateful objects; a pure function is
 //! simpler to checkpoint, test and write into `results.json`.)

@@ -180,12 +180,10 @@ impl Trainer {
             let l = loss(&model, &mut ctx)?;
             if l.dims() != [1] {
                 bar.abandon();
-                return Err(LabError::Readback {
-                    what: "loss",
-                    message: format!(
-                        "the loss closure returned shape {:?}, expected [1]",
-                        l.dims()
-                    ),
+                return Err(LabError::InvalidConfig {
+                    what: "loss closure output shape",
+                    value: format!("{:?}", l.dims()),
+                    why: "the loss closure must return a [1] tensor",
                 });
             }
             pending.push(l.clone().detach());
@@ -248,7 +246,7 @@ fn read_losses(pending: &mut Vec<Tensor<1>>, history: &mut Vec<f64>) -> Result<(
         .try_into_vec_as::<f32>()
         .map_err(|e| LabError::Readback {
             what: "loss",
-            message: format!("{e:?}"),
+            source: e.into(),
         })?;
     for value in values {
         if !value.is_finite() {

@@ -98,7 +98,7 @@ fn check_token_inputs(logits: &Tensor<2>, targets: &Tensor<1, Int>) -> Result<()
     let ids: Vec<i64> = targets
         .clone()
         .try_into_vec_as::<i64>()
-        .map_err(|e| PerplexityError::Readback(format!("{e:?}")))?;
+        .map_err(PerplexityError::from)?;
     if let Some((position, &id)) = ids
         .iter()
         .enumerate()

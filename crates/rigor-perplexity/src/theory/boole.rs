@@ -5,11 +5,11 @@
 //! $k$ given the correct prefix. Then:
 //!
 //! 1. **Sampled copy.** The copy is fully correct with probability exactly
-//!    $\prod_k (1 - \gamma_k) = e^{-n\,\operatorname{pplx}(b)}$, and by Boole's inequality
+//!    $\prod_k (1 - \gamma_k) = e^{-n\\,\operatorname{pplx}(b)}$, and by Boole's inequality
 //!    $$\Pr[\text{wrong}] \le \sum_k \gamma_k, \qquad \Pr[\text{correct}] \ge 1 - \sum_k \gamma_k .$$
 //! 2. **Through perplexity.** Since $\gamma \le -\log(1-\gamma)$,
-//!    $\sum_k \gamma_k \le n\,\operatorname{pplx}(b)$, so
-//!    $\Pr[\text{wrong}] \le \min(1, n\,\operatorname{pplx}(b))$: a low perplexity certifies
+//!    $\sum_k \gamma_k \le n\\,\operatorname{pplx}(b)$, so
+//!    $\Pr[\text{wrong}] \le \min(1, n\\,\operatorname{pplx}(b))$: a low perplexity certifies
 //!    a sampled copy only while $\operatorname{pplx} \ll 1/n$ — the bound degrades linearly
 //!    with length, which is the room Lemma 3.1's counterexamples live in.
 //! 3. **Greedy copy.** If every $\gamma_k < \tfrac12$, the correct token is the unique

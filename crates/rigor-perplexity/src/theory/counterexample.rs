@@ -1,7 +1,7 @@
 //! Lemma 3.1 (S3) made executable: search for strings that a model copies **wrongly** while
 //! their perplexity is within $\xi$ of a string it copies right.
 //!
-//! **Copy task.** A bit string $b \in \{0,1\}^n$ is presented as `b, SEP, b` (token ids from
+//! **Copy task.** A bit string $b \in \\{0,1\\}^n$ is presented as `b, SEP, b` (token ids from
 //! [`CopyTask`]); the model is teacher-forced on `b, SEP, b_0..b_{n-2}` (length $2n$) and its
 //! logits at positions $n..2n-1$ are scored against $b_0..b_{n-1}$:
 //! $$\operatorname{pplx}_T(b) = -\frac1n\sum_{k} \log T(b \mid o_1..o_{k-1})(b_k).$$
@@ -22,7 +22,7 @@ use crate::error::{PerplexityError, Result, readback};
 use crate::eval::lm::CausalLm;
 use crate::metrics::token::{CORRECT, HALF_NLL, STATS, token_stats_unchecked};
 
-/// Token ids of the copy task's alphabet $\{0, 1, |\}$.
+/// Token ids of the copy task's alphabet $\\{0, 1, |\\}$.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CopyTask {
     /// Id of bit 0.

@@ -3,14 +3,14 @@
 //!
 //! $$\operatorname{pplx}(a, \gamma) = -a\log(1-\gamma) - (1-a)\log\gamma .$$
 //!
-//! A model that is $\Delta\gamma$ more confident ($\gamma' = \gamma - \Delta\gamma$) ties on
+//! A model that is $\Delta\gamma$ more confident ($\gamma^\prime = \gamma - \Delta\gamma$) ties on
 //! perplexity at the **critical accuracy**
-//! $$a' = \frac{\operatorname{pplx}(a,\gamma) + \log(\gamma-\Delta\gamma)}{\log(\gamma-\Delta\gamma) - \log(1-\gamma+\Delta\gamma)},$$
-//! and beats it whenever its accuracy exceeds $a'$ — even if $a' < a$: a less accurate,
+//! $$a^\prime = \frac{\operatorname{pplx}(a,\gamma) + \log(\gamma-\Delta\gamma)}{\log(\gamma-\Delta\gamma) - \log(1-\gamma+\Delta\gamma)},$$
+//! and beats it whenever its accuracy exceeds $a^\prime$ — even if $a^\prime < a$: a less accurate,
 //! more confident model can win on perplexity. Solving $\operatorname{pplx}(a, \gamma) = L$
 //! for $a$ gives the iso-perplexity curve of level $L$:
 //! $$a_L(\gamma) = \frac{L + \log\gamma}{\log\gamma - \log(1-\gamma)} \qquad (\gamma \ne \tfrac12),$$
-//! of which the critical accuracy is the point $a' = a_{\operatorname{pplx}(a,\gamma)}(\gamma - \Delta\gamma)$.
+//! of which the critical accuracy is the point $a^\prime = a_{\operatorname{pplx}(a,\gamma)}(\gamma - \Delta\gamma)$.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ fn xlogy_neg(x: f64, y: f64) -> f64 {
     if x == 0.0 { 0.0 } else { -x * y.ln() }
 }
 
-/// The critical accuracy $a'(a, \gamma, \Delta\gamma)$ at which a model with confidence
+/// The critical accuracy $a^\prime(a, \gamma, \Delta\gamma)$ at which a model with confidence
 /// $1 - \gamma + \Delta\gamma$ ties on perplexity with one of accuracy $a$ and confidence
 /// $1 - \gamma$ (formula in the module docs; S3, Section 4).
 ///
@@ -44,8 +44,8 @@ fn xlogy_neg(x: f64, y: f64) -> f64 {
 /// beats the reference.
 ///
 /// Worked checks (docs/paper-facts.md S3):
-/// $a = 0.5, \gamma = 0.4, \Delta\gamma = 0.2 \Rightarrow a' \approx 0.646$;
-/// $a = 0.9 \Rightarrow a' \approx 0.763$.
+/// $a = 0.5, \gamma = 0.4, \Delta\gamma = 0.2 \Rightarrow a^\prime \approx 0.646$;
+/// $a = 0.9 \Rightarrow a^\prime \approx 0.763$.
 ///
 /// # Errors
 /// [`PerplexityError::InvalidParameter`] outside the domain.
@@ -70,7 +70,7 @@ pub fn critical_accuracy(accuracy: f64, gamma: f64, delta_gamma: f64) -> Result<
 
 /// The accuracy at which a model of error rate $\gamma$ has log-perplexity `level`:
 /// $a_L(\gamma) = (L + \log\gamma)/(\log\gamma - \log(1-\gamma))$; `None` at $\gamma = \tfrac12$
-/// (where perplexity does not depend on accuracy) or for $\gamma \in \{0, 1\}$.
+/// (where perplexity does not depend on accuracy) or for $\gamma \in \\{0, 1\\}$.
 pub fn iso_accuracy(level: f64, gamma: f64) -> Option<f64> {
     if !(gamma > 0.0 && gamma < 1.0) || gamma == 0.5 || !level.is_finite() {
         return None;

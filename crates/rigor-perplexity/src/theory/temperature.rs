@@ -12,7 +12,7 @@ use crate::error::{PerplexityError, Result, finite, in_closed};
 
 /// The error rate $\gamma_\theta = 1 - c_\theta = \sigma\bigl((\log\gamma - \log(1-\gamma))/\theta\bigr)$
 /// after folding temperature $\theta$ into confidence (Remark 3.4), computed through the
-/// logit so it neither underflows nor overflows; $\gamma \in \{0, 1\}$ are fixed points.
+/// logit so it neither underflows nor overflows; $\gamma \in \\{0, 1\\}$ are fixed points.
 ///
 /// # Errors
 /// [`PerplexityError::InvalidParameter`] unless $\gamma \in [0, 1]$ and $\theta$ is finite and

@@ -305,7 +305,7 @@ impl Rope {
     /// Encodes a query or key tensor.
     ///
     /// For every chunk $k$ of token $t$ (per axis for axial/M-RoPE):
-    /// $y_k = a\,\zeta_k^{\pm t/B}\,\rho(t\,g_k)\,x_k$, with $\rho$ the 2-D rotation, $a$ the
+    /// $y_k = a\\,\zeta_k^{\pm t/B}\\,\rho(t\\,g_k)\\,x_k$, with $\rho$ the 2-D rotation, $a$ the
     /// attention factor and the xPos factor only when xPos is on. The NeoX tail passes
     /// through. `x` keeps its shape.
     ///

@@ -78,13 +78,13 @@ impl PositionIds {
         Self::from_host(ids.try_into_vec_as::<i64>(), a, b, s)
     }
 
-    fn from_host<E: core::fmt::Debug>(
-        data: core::result::Result<Vec<i64>, E>,
+    fn from_host(
+        data: core::result::Result<Vec<i64>, burn::tensor::TensorReadError>,
         axes: usize,
         batch: usize,
         seq: usize,
     ) -> Result<Self> {
-        let data = data.map_err(|e| RopeError::Readback(format!("{e:?}")))?;
+        let data = data.map_err(RopeError::from)?;
         let ids = data
             .iter()
             .enumerate()

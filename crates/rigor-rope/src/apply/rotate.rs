@@ -1,7 +1,9 @@
 //! The reference rotation, in composed tensor ops (public: read it to see what RoPE does).
 //!
-//! For every chunk $k$ with angle $\alpha = t\,g_k$:
-//! $$\begin{pmatrix} y_a \\ y_b \end{pmatrix} = \begin{pmatrix} \cos\alpha & -\sin\alpha \\ \sin\alpha & \cos\alpha \end{pmatrix}\begin{pmatrix} x_a \\ x_b \end{pmatrix},$$
+//! For every chunk $k$ with angle $\alpha = t\\,g_k$:
+//! $$\begin{pmatrix} y_a \\\\ y_b \end{pmatrix} =
+//!   \begin{pmatrix} \cos\alpha & -\sin\alpha \\\\ \sin\alpha & \cos\alpha \end{pmatrix}
+//!   \begin{pmatrix} x_a \\\\ x_b \end{pmatrix},$$
 //! written as $y = x \odot \cos + \operatorname{rot}(x) \odot \sin$ with `cos`/`sin`
 //! expanded to one value per coordinate and $\operatorname{rot}$ moving $-x_b$ to $a$ and $x_a$
 //! to $b$. The layout only decides where $a$ and $b$ are (see [`Layout`]).

@@ -4,12 +4,12 @@
 //! same fraction:
 //!
 //! - *p-RoPE* (*Round and Round We Go!* §5; Gemma's `rope_proportion`; HF
-//!   `rope_type="proportional"`) keeps the $\lfloor p\,d/2 \rfloor$ **highest** frequencies at
+//!   `rope_type="proportional"`) keeps the $\lfloor p\\,d/2 \rfloor$ **highest** frequencies at
 //!   their **original** values $g_k = \theta^{-2k/d}$ (the exponent still runs over the full
 //!   $d$) and sets the remaining **lowest** frequencies to exactly 0. The head keeps its
 //!   positional (high-frequency) channels unchanged and turns its slowly drifting "semantic"
 //!   channels into exact NoPE channels. With the half-split layout the rotated coordinates are
-//!   $[0, R) \cup [d/2, d/2 + R)$, $R = \lfloor p\,d/2\rfloor$ — not a contiguous prefix.
+//!   $[0, R) \cup [d/2, d/2 + R)$, $R = \lfloor p\\,d/2\rfloor$ — not a contiguous prefix.
 //! - *GPT-NeoX partial rotary* (`rotary_pct`, HF `partial_rotary_factor`) rotates only the
 //!   first $r$ coordinates and **re-spaces** all frequencies over them,
 //!   $g_i = \theta^{-2i/r}$, $i < r/2$; the tail $[r, d)$ passes through. Its lowest frequency
@@ -29,7 +29,7 @@ use crate::error::{Result, RopeError};
 pub enum Rotation {
     /// Every chunk rotates: standard RoPE.
     Full,
-    /// p-RoPE: keep the highest $\lfloor p\,d/2\rfloor$ frequencies, zero the rest.
+    /// p-RoPE: keep the highest $\lfloor p\\,d/2\rfloor$ frequencies, zero the rest.
     /// $p = 1$ is RoPE, $p = 0$ is NoPE.
     Proportional {
         /// $p \in [0, 1]$.
@@ -110,7 +110,7 @@ impl Rotation {
 
     /// Number of frequency slots that keep a non-zero frequency.
     ///
-    /// p-RoPE: $\lfloor p\,d/2 \rfloor$, exactly HF's `int(partial_rotary_factor * head_dim // 2)`
+    /// p-RoPE: $\lfloor p\\,d/2 \rfloor$, exactly HF's `int(partial_rotary_factor * head_dim // 2)`
     /// (`p·d` rounded in `f64` first, as Python does).
     pub fn live_slots(&self, head_dim: usize) -> usize {
         match *self {

@@ -1,7 +1,7 @@
 //! Linear position interpolation (Chen et al. 2023, "Extending Context Window of Large Language
 //! Models via Positional Interpolation"; kaiokendev 2023).
 //!
-//! $g_k' = g_k / s$: position $m$ is rotated as if it were $m/s$.
+//! $g_k^\prime = g_k / s$: position $m$ is rotated as if it were $m/s$.
 
 use crate::frequencies::inv_freq_unchecked;
 

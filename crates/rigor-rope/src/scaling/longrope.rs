@@ -1,6 +1,6 @@
 //! LongRoPE (Ding et al. 2024, arXiv 2402.13753), as used by Phi-3 / Phi-3.5 ("su" scaling).
 //!
-//! Per-slot rescale factors $\lambda_k$: $g_k' = 1/(\lambda_k\,\theta^{2k/d})$, with the
+//! Per-slot rescale factors $\lambda_k$: $g_k^\prime = 1/(\lambda_k\\,\theta^{2k/d})$, with the
 //! `short_factor` list while the sequence fits in $L_0$ and the `long_factor` list beyond it.
 //! `cos` and `sin` are multiplied by $\sqrt{1 + \ln s / \ln L_0}$, $s = L_\max / L_0$ (1 for
 //! $s \le 1$) unless an attention factor is stated.

@@ -4,8 +4,8 @@
 //! | variant | inv_freq | attention factor | module |
 //! |---|---|---|---|
 //! | linear PI (Chen et al. 2023) | $g_k / s$ | 1 | [`linear`] |
-//! | NTK-aware (bloc97 2023) | $\theta' = \theta\, s^{d/(d-2)}$ | 1 | [`ntk`] |
-//! | dynamic NTK (emozilla 2023) | $\theta' = \theta\,(sL/L_0 - (s-1))^{d/(d-2)}$, $L = \max(L, L_0)$ | 1 | [`ntk`] |
+//! | NTK-aware (bloc97 2023) | $\theta^\prime = \theta\\, s^{d/(d-2)}$ | 1 | [`ntk`] |
+//! | dynamic NTK (emozilla 2023) | $\theta^\prime = \theta\\,(sL/L_0 - (s-1))^{d/(d-2)}$, $L = \max(L, L_0)$ | 1 | [`ntk`] |
 //! | YaRN (Peng et al. 2023) | ramp between $g_k$ and $g_k/s$ | $0.1\ln s + 1$ | [`yarn`] |
 //! | LongRoPE (Ding et al. 2024) | $g_k / \lambda_k$, short/long lists | $\sqrt{1 + \ln s / \ln L_0}$ | [`longrope`] |
 //! | Llama 3.1 | smooth ramp by wavelength | 1 | [`llama3`] |

@@ -2,9 +2,9 @@
 //!
 //! With $L_0$ the original context and $s$ the factor, the correction range is
 //! $[\lfloor c(\beta_\text{fast})\rfloor, \lceil c(\beta_\text{slow})\rceil]$ where
-//! $c(n) = \dfrac{d\,\ln\bigl(L_0 / (2\pi n)\bigr)}{2\ln\theta}$ is the slot whose wavelength fits
+//! $c(n) = \dfrac{d\\,\ln\bigl(L_0 / (2\pi n)\bigr)}{2\ln\theta}$ is the slot whose wavelength fits
 //! $n$ times into $L_0$. A linear ramp $\gamma_k$ over the slots blends
-//! $g_k' = (1-\varepsilon_k)\,g_k/s + \varepsilon_k\,g_k$, $\varepsilon_k = 1 - \gamma_k$:
+//! $g_k^\prime = (1-\varepsilon_k)\\,g_k/s + \varepsilon_k\\,g_k$, $\varepsilon_k = 1 - \gamma_k$:
 //! fast slots (many turns within $L_0$) are extrapolated, slow ones interpolated. Both `cos`
 //! and `sin` are multiplied by the attention factor $0.1\ln s + 1$ (or DeepSeek's
 //! $\mathrm{mscale}(s, m)/\mathrm{mscale}(s, m_\text{all})$), so logits scale by its square.
@@ -26,7 +26,7 @@ pub enum YarnAttention {
         value: f64,
     },
     /// DeepSeek-style $\mathrm{mscale}(s, m)/\mathrm{mscale}(s, m_\text{all})$ with
-    /// $\mathrm{mscale}(s, m) = 0.1\,m\ln s + 1$.
+    /// $\mathrm{mscale}(s, m) = 0.1\\,m\ln s + 1$.
     Mscale {
         /// `mscale`, > 0.
         mscale: f64,
@@ -169,7 +169,7 @@ impl YarnConfig {
     }
 }
 
-/// $\mathrm{mscale}(s, m) = 0.1\,m\ln s + 1$ for $s > 1$, else 1 (HF/DeepSeek `get_mscale`).
+/// $\mathrm{mscale}(s, m) = 0.1\\,m\ln s + 1$ for $s > 1$, else 1 (HF/DeepSeek `get_mscale`).
 pub(crate) fn get_mscale(scale: f64, mscale: f64) -> f64 {
     if scale <= 1.0 {
         1.0
@@ -179,7 +179,7 @@ pub(crate) fn get_mscale(scale: f64, mscale: f64) -> f64 {
 }
 
 /// The (fractional) slot whose wavelength fits `num_rotations` times into $L_0$:
-/// $\dfrac{d\,\ln(L_0 / (2\pi n))}{2\ln\theta}$ (HF `find_correction_dim`).
+/// $\dfrac{d\\,\ln(L_0 / (2\pi n))}{2\ln\theta}$ (HF `find_correction_dim`).
 pub(crate) fn find_correction_dim(num_rotations: f64, dim: usize, theta: f64, l0: f64) -> f64 {
     (dim as f64 * (l0 / (num_rotations * 2.0 * std::f64::consts::PI)).ln()) / (2.0 * theta.ln())
 }

@@ -2,7 +2,7 @@
 //! frequency.
 //!
 //! The top chunk rotates at $g_0 = \theta^0 = 1$ rad/token for every $\theta$. Put a constant
-//! $\sqrt c\,e_1$ in the query's top chunk and $\sqrt c\,\rho(\varphi)e_1$ in the key's. With
+//! $\sqrt c\\,e_1$ in the query's top chunk and $\sqrt c\\,\rho(\varphi)e_1$ in the key's. With
 //! RoPE, query $i$ and key $j$ meet at $\rho((j-i)g_0)$, so with distance $r = i - j$:
 //! $$a(r) = c\cos(\varphi - r).$$
 //! $\varphi = 0$ peaks at $r = 0$ (**diagonal head**), $\varphi = 1$ at $r = 1$
@@ -11,7 +11,7 @@
 //!
 //! **Over a longer window the margin is smaller.** Integers come back close to multiples of
 //! $2\pi$ ($\cos 6 \approx 0.960$, $\cos 44 \approx 0.99984$), so over distances
-//! $0..=W$ the margin is $c\,(1 - \max_{r \ne r^*} \cos(\varphi - r))$, which equals
+//! $0..=W$ the margin is $c\\,(1 - \max_{r \ne r^*} \cos(\varphi - r))$, which equals
 //! $c(1-\cos 1)$ only for $W \le 5$ (diagonal) and shrinks towards 0 as $W$ grows; the peak
 //! stays unique ($\cos n < 1$ for integers $n \ne 0$). [`PositionalHead::margin_within`]
 //! computes it and [`PositionalHead::scale_for`] picks $c$ so the head peaks where claimed for
@@ -67,12 +67,12 @@ impl PositionalHead {
         Ok(Self { kind, c })
     }
 
-    /// The query's top chunk $\sqrt c\,(1, 0)$.
+    /// The query's top chunk $\sqrt c\\,(1, 0)$.
     pub fn query_chunk(&self) -> [f64; 2] {
         [self.c.sqrt(), 0.0]
     }
 
-    /// The key's top chunk $\sqrt c\,(\cos\varphi, \sin\varphi)$.
+    /// The key's top chunk $\sqrt c\\,(\cos\varphi, \sin\varphi)$.
     pub fn key_chunk(&self) -> [f64; 2] {
         let (s, co) = self.kind.phase().sin_cos();
         [self.c.sqrt() * co, self.c.sqrt() * s]
@@ -89,7 +89,7 @@ impl PositionalHead {
     }
 
     /// The margin of the peak over every other distance in `0..=window`:
-    /// $c\,(1 - \max_{0 \le r \le W,\ r \ne r^*}\cos(\varphi - r))$ (`c` if there is no other
+    /// $c\\,(1 - \max_{0 \le r \le W,\ r \ne r^*}\cos(\varphi - r))$ (`c` if there is no other
     /// distance).
     pub fn margin_within(&self, window: usize) -> f64 {
         self.c * (1.0 - max_competitor_cos(self.kind, window))
@@ -97,8 +97,8 @@ impl PositionalHead {
 
     /// The smallest-plus-5 % scale $c$ that keeps the head peaked at $r^*$ over `0..=window`
     /// whatever the other chunks hold, as long as their contribution to any logit is at most
-    /// `content_bound` in absolute value (e.g. $\max_i\lVert q_i'\rVert \max_j \lVert k_j'\rVert$
-    /// for the content parts $q', k'$): $c = 1.05 \cdot 2B / (1 - \max\cos)$.
+    /// `content_bound` in absolute value (e.g. $\max_i\lVert q_i^\prime\rVert \max_j \lVert k_j^\prime\rVert$
+    /// for the content parts $q^\prime, k^\prime$): $c = 1.05 \cdot 2B / (1 - \max\cos)$.
     ///
     /// # Errors
     /// [`RopeError::InvalidParameter`] if `content_bound` is negative or not finite.

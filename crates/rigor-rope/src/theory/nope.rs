@@ -54,7 +54,7 @@ pub fn causal_row_ranges(logits: Tensor<2>) -> Result<Vec<f64>> {
     let [s, n] = logits.dims();
     let v = logits
         .try_into_vec_as::<f32>()
-        .map_err(|e| RopeError::Readback(format!("{e:?}")))?;
+        .map_err(RopeError::from)?;
     Ok((0..s)
         .map(|i| {
             let row = &v[i * n..i * n + (i + 1).min(n)];

@@ -91,7 +91,7 @@ impl<const D: usize> RowDiagnostics<D> {
                 .mean()
                 .try_into_scalar::<f32>()
                 .map(f64::from)
-                .map_err(|e| SoftmaxError::Readback(format!("{e:?}")))
+                .map_err(SoftmaxError::from)
         };
         Ok(DiagnosticsSummary {
             rows: self.entropy.shape().num_elements(),

@@ -79,7 +79,7 @@ impl PowerIteration {
             .abs()
             .max()
             .try_into_scalar()
-            .map_err(|e| SoftmaxError::Readback(format!("{e:?}")))?;
+            .map_err(SoftmaxError::from)?;
         if scale.is_nan() || scale.is_infinite() {
             return Err(SoftmaxError::NonFiniteLogits {
                 nan: usize::from(scale.is_nan()),
@@ -131,7 +131,7 @@ fn normalize(x: Tensor<2>) -> Result<(Tensor<2>, f64)> {
         .sum()
         .sqrt()
         .try_into_scalar()
-        .map_err(|e| SoftmaxError::Readback(format!("{e:?}")))?;
+        .map_err(SoftmaxError::from)?;
     if norm.is_nan() {
         return Err(SoftmaxError::NonFiniteLogits { nan: 1, pos_inf: 0 });
     }
@@ -191,7 +191,7 @@ pub fn prop_3_1(
     let read = |t: Tensor<1>| -> Result<f64> {
         t.try_into_scalar::<f32>()
             .map(f64::from)
-            .map_err(|e| SoftmaxError::Readback(format!("{e:?}")))
+            .map_err(SoftmaxError::from)
     };
     let sigma_q = power.sigma_max(w_q.clone())?;
     let sigma_k = power.sigma_max(w_k.clone())?;

@@ -2,7 +2,7 @@
 //!
 //! | op | forward | backward |
 //! |---|---|---|
-//! | softmax with temperature, SSMax (fixed `s`), softmax1 | max+count, exp+sum, scale: 3 passes | $\beta\,p\odot(g-\langle g,p\rangle)$, 2 passes |
+//! | softmax with temperature, SSMax (fixed `s`), softmax1 | max+count, exp+sum, scale: 3 passes | $\beta\\,p\odot(g-\langle g,p\rangle)$, 2 passes |
 //! | adaptive temperature (§4 of *Softmax is not Enough*) | max, exp+sum, entropy, then exp+sum, scale only where β ≠ 1 | as softmax, plus the path through β(H) unless `detach_beta` |
 //! | sparsemax, α-entmax | max, gather the candidates $x_k > \max x - 1$, exact τ on them, scatter | $s\odot(g-\langle s,g\rangle/\textstyle\sum s)$, $s=p^{2-\alpha}$ |
 //!
@@ -52,7 +52,7 @@ use crate::normalizer::softmax::Temperature;
 pub enum RowKind {
     /// $\operatorname{softmax}(x/θ)$.
     Softmax(Temperature),
-    /// SSMax, $\operatorname{softmax}((s\ln n)\,x)$ with `n` the row's unmasked count.
+    /// SSMax, $\operatorname{softmax}((s\ln n)\\,x)$ with `n` the row's unmasked count.
     Scalable(ScalableSoftmax),
     /// Softmax1, $e^{x_k}/(1 + \sum_j e^{x_j})$.
     Softmax1,

@@ -134,7 +134,7 @@ fn entropy_of_exps<T: Real>(e: &[T], s: T, epsilon: f64) -> T {
 /// For every member $\partial L/\partial y = p \odot (g - \langle g, p\rangle)$ with
 /// $y = \beta x$ (softmax1's weights need not sum to one; the formula is the same). Adaptive
 /// temperature without `detach_beta` adds the path through β(H(x)):
-/// $\beta'(H)\,\langle \partial L/\partial y, x\rangle\, q \odot (a - \langle q, a\rangle)$,
+/// $\beta^\prime(H)\\,\langle \partial L/\partial y, x\rangle\\, q \odot (a - \langle q, a\rangle)$,
 /// $q = \operatorname{softmax}(x)$, $a_k = -\ln(q_k+ε) - q_k/(q_k+ε)$.
 #[inline(always)]
 pub(crate) fn family_row_backward<T: Real>(

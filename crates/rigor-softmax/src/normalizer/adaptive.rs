@@ -3,7 +3,8 @@
 //! The paper's JAX listing, reproduced exactly (defaults of [`AdaptiveTemperatureConfig`]):
 //!
 //! $$p = \operatorname{softmax}(e), \qquad H = \sum_k -p_k \log(p_k + 10^{-9})$$
-//! $$\beta = \begin{cases} 1 & H \le 0.5 \\ \max\bigl(\mathrm{poly}(H), 1\bigr) & H > 0.5\end{cases}
+//! $$\beta = \begin{cases} 1 & H \le 0.5 \\\\
+//!   \max\bigl(\mathrm{poly}(H), 1\bigr) & H > 0.5\end{cases}
 //!   \qquad \mathrm{poly}(H) = -0.037H^4 + 0.481H^3 - 2.3H^2 + 4.917H - 1.791$$
 //! $$\operatorname{out} = \operatorname{softmax}(\beta \cdot e)$$
 //!
@@ -228,7 +229,7 @@ impl AdaptiveTemperature {
 /// Adaptive-temperature softmax along `dim` with the rule `rule`
 /// (use `&AdaptiveTemperature::default()` for the paper's).
 ///
-/// $\operatorname{softmax}(\beta(H(e))\, e)$ — see the [module docs](self) for β(H).
+/// $\operatorname{softmax}(\beta(H(e))\\, e)$ — see the [module docs](self) for β(H).
 /// Masked entries get weight 0; a fully masked row has H = 0, β = 1 and all-zero weights.
 /// Rows with `NaN`/`+∞` are `NaN`. Fused on Flex (see [`crate::kernel`]);
 /// [`adaptive_temperature_softmax_reference`] is the composed version.

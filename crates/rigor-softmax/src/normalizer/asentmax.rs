@@ -3,8 +3,8 @@
 //! `attn_scale_type="learn"`): α-entmax whose scores are multiplied by a learnable,
 //! position-dependent temperature per head,
 //!
-//! $$ w_{h,i\cdot} = \alpha\text{-entmax}\big(s_{h,i}\, z_{h,i\cdot}\big), \qquad
-//!    s_{h,i} = \delta + \beta_h\, \big(\ln(p_i + 2)\big)^{\gamma_h}, \qquad
+//! $$ w_{h,i\cdot} = \alpha\text{-entmax}\big(s_{h,i}\\, z_{h,i\cdot}\big), \qquad
+//!    s_{h,i} = \delta + \beta_h\\, \big(\ln(p_i + 2)\big)^{\gamma_h}, \qquad
 //!    p_i = k_{\text{len}} - q_{\text{len}} + i , $$
 //!
 //! with $\delta = 1$ a constant, $\beta_h, \gamma_h$ one learnable scalar per head (the

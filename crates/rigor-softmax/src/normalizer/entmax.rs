@@ -1,7 +1,7 @@
 //! Sparsemax and α-entmax: normalizers with exact zeros.
 //!
-//! $$\alpha\text{-entmax}(z)_k = \bigl[(\alpha - 1) z_k - \tau\bigr]_+^{1/(\alpha-1)},
-//!   \quad \tau \text{ such that } \textstyle\sum_k \alpha\text{-entmax}(z)_k = 1$$
+//! $$\alpha\text{-entmax}(z)\_k = \bigl[(\alpha - 1) z_k - \tau\bigr]\_+^{1/(\alpha-1)},
+//!   \quad \tau \text{ such that } \textstyle\sum_k \alpha\text{-entmax}(z)\_k = 1$$
 //!
 //! Peters, Niculae & Martins, *Sparse Sequence-to-Sequence Models* (ACL 2019), eq. (9);
 //! α = 2 is sparsemax (Martins & Astudillo, ICML 2016) and α → 1 recovers softmax. Items below

@@ -1,13 +1,13 @@
 //! Llama 4's attention **temperature tuning** (Meta, 2025; HF transformers'
 //! `Llama4TextAttention`, on its NoPE layers): the query at position $p$ is scaled by
 //!
-//! $$ \tau(p) = 1 + a \,\ln\!\big(1 + \lfloor (p + 1) / f \rfloor\big) , $$
+//! $$ \tau(p) = 1 + a \\,\ln\\!\big(1 + \lfloor (p + 1) / f \rfloor\big) , $$
 //!
 //! ($f$ = `floor_scale`, 8192 in the released models; $a$ = `attn_scale`, 0.1), so the
 //! attention to far-away context sharpens as the position grows — a step-wise cousin of SSMax's
 //! $s \ln n$ (the comment in transformers cites arXiv 2501.19399). Scores are linear in the query,
 //! so scaling the query is scaling row $p$ of the scores: weights
-//! $\operatorname{softmax}(\tau(p)\, e_{p\cdot})$. As a [`Normalize`] it sees scores
+//! $\operatorname{softmax}(\tau(p)\\, e_{p\cdot})$. As a [`Normalize`] it sees scores
 //! `[batch, heads, s_q, s_k]` whose query rows sit at positions `offset..offset + s_q`.
 
 use burn::tensor::{Tensor, TensorData};
@@ -83,7 +83,7 @@ impl Llama4Temperature {
         ((position as f64 + 1.0) / self.floor_scale).floor().ln_1p() * self.attn_scale + 1.0
     }
 
-    /// $\operatorname{softmax}(\tau(p)\,e_{p\cdot})$ along `dim = -1` of scores whose rows
+    /// $\operatorname{softmax}(\tau(p)\\,e_{p\cdot})$ along `dim = -1` of scores whose rows
     /// (`dim = -2`) are query positions `offset..`. The row maximum is subtracted before the
     /// scaling, so huge finite scores cannot overflow ($\tau \ge 1$ only pushes the others
     /// further below 0); masked (`−∞`) keys get 0, fully masked rows zeros, `NaN`/`+∞` rows

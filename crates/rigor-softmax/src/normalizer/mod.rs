@@ -3,8 +3,8 @@
 //! | variant | formula | module |
 //! |---|---|---|
 //! | [`Normalizer::Softmax`] | $\operatorname{softmax}(e/\theta)$ | [`softmax`] |
-//! | [`Normalizer::Adaptive`] | $\operatorname{softmax}(\beta(H)\,e)$, *Softmax is not Enough* §4 | [`adaptive`] |
-//! | [`Normalizer::Scalable`] | $\operatorname{softmax}((s\ln n)\,e)$, SSMax | [`scalable`] |
+//! | [`Normalizer::Adaptive`] | $\operatorname{softmax}(\beta(H)\\,e)$, *Softmax is not Enough* §4 | [`adaptive`] |
+//! | [`Normalizer::Scalable`] | $\operatorname{softmax}((s\ln n)\\,e)$, SSMax | [`scalable`] |
 //! | [`Normalizer::Sparsemax`] | $[e - \tau]_+$ | [`entmax`] |
 //! | [`Normalizer::Entmax`] | $[(\alpha-1)e - \tau]_+^{1/(\alpha-1)}$ | [`entmax`] |
 //! | [`Normalizer::Softmax1`] | $e^{e_k}/(1 + \sum_j e^{e_j})$ | [`quiet`] |

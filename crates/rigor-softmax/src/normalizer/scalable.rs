@@ -1,7 +1,7 @@
 //! Scalable-Softmax (SSMax), Nakanishi, arXiv 2501.19399 (2025), eq. (2):
 //!
 //! $$\operatorname{SSMax}(z)_k = \frac{n^{s z_k}}{\sum_j n^{s z_j}}
-//!   = \operatorname{softmax}\bigl((s \ln n)\, z\bigr)_k$$
+//!   = \operatorname{softmax}\bigl((s \ln n)\\, z\bigr)_k$$
 //!
 //! where `n` is the number of items the row attends over and `s` a (learnable, per-head) scale.
 //! Here `n` counts the **unmasked** entries of each row, so padding and causal masks do not

@@ -169,7 +169,7 @@ pub fn collect_samples(
     }
     let data: Vec<f32> = logits
         .try_into_vec_as::<f32>()
-        .map_err(|e| SoftmaxError::Readback(format!("{e:?}")))?;
+        .map_err(SoftmaxError::from)?;
     let mut set = SampleSet {
         samples: Vec::with_capacity(rows),
         skipped: Vec::new(),

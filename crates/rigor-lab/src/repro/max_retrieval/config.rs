@@ -41,7 +41,7 @@ pub enum EvalNormalizer {
         /// $a$.
         attn_scale: f64,
     },
-    /// ASEntmax, α-entmax of $(1 + \beta \ln(p + 2)^\gamma)\,e$ ([`rigor_softmax::AsEntmax`]).
+    /// ASEntmax, α-entmax of $(1 + \beta \ln(p + 2)^\gamma)\\,e$ ([`rigor_softmax::AsEntmax`]).
     AsEntmax {
         /// α.
         alpha: f64,
@@ -244,11 +244,12 @@ impl MaxRetrievalConfig {
     }
 }
 
-/// Softmax (baseline), adaptive θ, SSMax with \(s = 1/\ln n_{\text{train}}\) (equal to softmax
+/// Softmax (baseline), adaptive θ, SSMax with $s = 1/\ln n_{\text{train}}$ (equal to softmax
 /// at the training size), 1.5-entmax, softpick, a sink logit 0 (softmax1), Llama 4's temperature
-/// with its floor scale shrunk to \(f = n_{\text{train}}\) (the released models' 8192 would
-/// never act at these sizes; \(a = 0.1\) as released) and ASEntmax with β = 0.5, γ = 1 (fixed,
-/// not learned: an evaluation-time swap on a softmax-trained model like the others).
+/// with its floor scale shrunk to $f = n_{\text{train}}$ (the released models' 8192 would
+/// never act at these sizes; $a = 0.1$ as released) and ASEntmax with $\beta = 0.5$,
+/// $\gamma = 1$ (fixed, not learned: an evaluation-time swap on a softmax-trained model like the
+/// others).
 pub fn default_variants(train_n: usize) -> Vec<EvalVariant> {
     let s = 1.0 / (train_n.max(2) as f64).ln();
     let built_in = |label: &str, normalizer: Normalizer| EvalVariant {

@@ -25,7 +25,7 @@ pub struct PointEval {
     pub accuracy: f64,
     /// Mean over sets of the largest attention weight.
     pub max_weight: f64,
-    /// Mean over sets of the attention entropy \\(-\sum_i \alpha_i \ln \alpha_i\\) (nats).
+    /// Mean over sets of the attention entropy $-\sum_i \alpha_i \ln \alpha_i$ (nats).
     pub entropy: f64,
     /// Mean over sets of the weight on the max-priority item.
     pub argmax_weight: f64,
@@ -329,7 +329,7 @@ fn summarise(config: &MaxRetrievalConfig, seeds: &[SeedRun]) -> Result<Vec<Summa
 fn host_floats(t: Tensor<2>) -> Result<Vec<f32>> {
     let data = t.try_into_data().map_err(|e| LabError::Readback {
         what: "attention diagnostics",
-        message: format!("{e:?}"),
+        source: e.into(),
     })?;
     Ok(data.iter::<f32>().collect())
 }
@@ -337,7 +337,7 @@ fn host_floats(t: Tensor<2>) -> Result<Vec<f32>> {
 fn host_ints(t: Tensor<2, Int>) -> Result<Vec<i64>> {
     let data = t.try_into_data().map_err(|e| LabError::Readback {
         what: "predicted classes",
-        message: format!("{e:?}"),
+        source: e.into(),
     })?;
     Ok(data.iter::<i64>().collect())
 }

@@ -5,7 +5,7 @@
 //! query → deep MLP predictor, trained with softmax on sets of 16 items
 //! ([`crate::tasks::max_retrieval`]). At test time the attention's normalizer is swapped —
 //! without touching a weight — for adaptive-temperature softmax (the paper's inference-only
-//! fix), SSMax calibrated to the training size (\\(s = 1/\ln 16\\), identical to softmax at
+//! fix), SSMax calibrated to the training size ($s = 1/\ln 16$, identical to softmax at
 //! n = 16) and 1.5-entmax, and every variant is scored on the same test sets at
 //! n = 16, 32, …, 16384 over several seeds ([`experiment`]). [`report`] writes the table
 //! (mean ± std per n, paired t-test over seeds and exact McNemar test over test sets against

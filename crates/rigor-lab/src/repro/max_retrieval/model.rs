@@ -1,12 +1,12 @@
 //! The paper's max-retrieval architecture, as rigor-nn's [`SetReadout`].
 //!
-//! With items \\(x_i \in \mathbb R^{1+C}\\), encoder \\(\varphi\\) (an MLP: hidden
+//! With items $x_i \in \mathbb R^{1+C}$, encoder $\varphi$ (an MLP: hidden
 //! Linear + GELU layers, then a linear output — rigor-nn's `Mlp`), key/value maps
-//! \\(W_K, W_V\\), a learned query \\(q \in \mathbb R^d\\), a normalizer \\(\mathcal N\\)
-//! (softmax in training) and predictor \\(\psi\\):
+//! $W_K, W_V$, a learned query $q \in \mathbb R^d$, a normalizer $\mathcal N$
+//! (softmax in training) and predictor $\psi$:
 //!
-//! \\[ h_i = \varphi(x_i),\quad e_i = \frac{q^\top W_K h_i}{\sqrt d},\quad
-//! \alpha = \mathcal N(e),\quad \hat y = \psi\Big(\sum_i \alpha_i W_V h_i\Big). \\]
+//! $$ h_i = \varphi(x_i),\quad e_i = \frac{q^\top W_K h_i}{\sqrt d},\quad
+//! \alpha = \mathcal N(e),\quad \hat y = \psi\Big(\sum_i \alpha_i W_V h_i\Big). $$
 //!
 //! The normalizer is not a weight: [`SetReadout::readout`] takes any
 //! [`Normalizer`], so a model trained with softmax is evaluated
@@ -38,7 +38,7 @@ pub struct MaxRetrievalModelConfig {
 }
 
 impl MaxRetrievalModelConfig {
-    /// The equivalent [`SetReadoutConfig`]: learned query, softmax, scale \\(1/\sqrt d\\).
+    /// The equivalent [`SetReadoutConfig`]: learned query, softmax, scale $1/\sqrt d$.
     pub fn set_readout(&self) -> SetReadoutConfig {
         SetReadoutConfig::new(self.item_dim, self.hidden, self.classes)
             .with_encoder_layers(self.encoder_layers)

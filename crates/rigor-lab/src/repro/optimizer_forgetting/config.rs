@@ -19,10 +19,10 @@ pub enum OptimizerKind {
     /// defaults; Burn's own defaults are ε = 1e-5, λ = 1e-4).
     AdamW,
     /// rigor-optim's Shampoo with its defaults: factor sums (β₂ = 1), ε = 1e-6,
-    /// \\(L^{-1/4} G R^{-1/4}\\) recomputed every 10 steps, Adam-norm grafting, momentum 0.9.
+    /// $L^{-1/4} G R^{-1/4}$ recomputed every 10 steps, Adam-norm grafting, momentum 0.9.
     Shampoo,
     /// Burn's Muon (Newton–Schulz, (a, b, c) = (3.4445, −4.7750, 2.0315), 5 steps, Nesterov
-    /// momentum 0.95, lr scaled by \\(\sqrt{\max(1, A/B)}\\)) on every weight matrix; Muon only
+    /// momentum 0.95, lr scaled by $\sqrt{\max(1, A/B)}$) on every weight matrix; Muon only
     /// accepts 2-D tensors (it asserts), so the biases go to an AdamW group (β = (0.9, 0.999),
     /// ε = 1e-8, no weight decay) at the same learning rate.
     Muon,
@@ -30,7 +30,7 @@ pub enum OptimizerKind {
     /// steps.
     Soap,
     /// Burn's Lion (Chen et al. 2023) with its defaults, β = (0.9, 0.99), no weight decay:
-    /// \\(w \leftarrow w - \eta\,\mathrm{sign}(\beta_1 m + (1-\beta_1) g)\\) — a sign
+    /// $w \leftarrow w - \eta\\,\mathrm{sign}(\beta_1 m + (1-\beta_1) g)$ — a sign
     /// method like Signum, a diagonal preconditioner unlike Shampoo.
     Lion,
 }
@@ -125,7 +125,7 @@ impl OptimizerSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
-    /// Task k: every image's pixels under a fixed random permutation \\(\pi_k\\) (task 0:
+    /// Task k: every image's pixels under a fixed random permutation $\pi_k$ (task 0:
     /// identity); all ten classes in every task.
     Permuted,
     /// Task k: the images of classes 2k and 2k + 1, labels unchanged, one shared 10-way head.

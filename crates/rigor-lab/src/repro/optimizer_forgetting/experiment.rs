@@ -26,11 +26,11 @@ pub const CLASSES: usize = 10;
 #[serde(rename_all = "snake_case")]
 pub enum Evaluation {
     /// Task-incremental: the task identity is known at test time, so the shared head is masked
-    /// to the task's classes, \\(\hat y = \arg\max_{c \in C_j} z_c\\). For permuted pixels
-    /// \\(C_j\\) is every class, so this is plain accuracy. The primary evaluation of the
+    /// to the task's classes, $\hat y = \arg\max_{c \in C_j} z_c$. For permuted pixels
+    /// $C_j$ is every class, so this is plain accuracy. The primary evaluation of the
     /// report and of its verdict.
     TaskIncremental,
-    /// Class-incremental: \\(\hat y = \arg\max_{c} z_c\\) over all ten classes.
+    /// Class-incremental: $\hat y = \arg\max_{c} z_c$ over all ten classes.
     ClassIncremental,
 }
 
@@ -55,11 +55,11 @@ impl Evaluation {
 /// ACC, BWT and forgetting of one accuracy matrix (fractions).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ContinualScores {
-    /// \\(\mathrm{ACC} = \frac1T\sum_j R_{T-1,j}\\).
+    /// $\mathrm{ACC} = \frac1T\sum_j R_{T-1,j}$.
     pub acc: f64,
-    /// \\(\mathrm{BWT} = \frac1{T-1}\sum_{i<T-1}(R_{T-1,i} - R_{i,i})\\) (negative = forgetting).
+    /// $\mathrm{BWT} = \frac1{T-1}\sum_{i<T-1}(R_{T-1,i} - R_{i,i})$ (negative = forgetting).
     pub bwt: f64,
-    /// Chaudhry forgetting \\(\frac1{T-1}\sum_{j<T-1}\max_{l<T-1}R_{l,j} - R_{T-1,j}\\).
+    /// Chaudhry forgetting $\frac1{T-1}\sum_{j<T-1}\max_{l<T-1}R_{l,j} - R_{T-1,j}$.
     pub forgetting: f64,
 }
 
@@ -87,20 +87,20 @@ pub struct SequenceRun {
     pub task_kind: TaskKind,
     /// The optimizer.
     pub optimizer: OptimizerKind,
-    /// \\(R_{i,j}\\), task-incremental evaluation ([`Evaluation::TaskIncremental`]).
+    /// $R_{i,j}$, task-incremental evaluation ([`Evaluation::TaskIncremental`]).
     pub r_task: Vec<Vec<f64>>,
-    /// \\(R_{i,j}\\), class-incremental evaluation ([`Evaluation::ClassIncremental`]);
+    /// $R_{i,j}$, class-incremental evaluation ([`Evaluation::ClassIncremental`]);
     /// identical to `r_task` for permuted pixels.
     pub r_class: Vec<Vec<f64>>,
     /// Scores of `r_task`.
     pub scores_task: ContinualScores,
     /// Scores of `r_class`.
     pub scores_class: ContinualScores,
-    /// Effective rank of the probe's hidden representation \\(h_L\\) after each task.
+    /// Effective rank of the probe's hidden representation $h_L$ after each task.
     pub effective_rank: Vec<f64>,
     /// Classes of the similarity matrix (ascending).
     pub similarity_classes: Vec<usize>,
-    /// Cosine similarity of the per-class mean of \\(h_L\\) over the probe, after the last
+    /// Cosine similarity of the per-class mean of $h_L$ over the probe, after the last
     /// task.
     pub similarity: Vec<Vec<f64>>,
     /// Mean off-diagonal entry of `similarity`.
@@ -144,7 +144,7 @@ pub struct SummaryRow {
     pub bwt: MeanStd,
     /// Forgetting over seeds.
     pub forgetting: MeanStd,
-    /// Effective rank of \\(h_L\\) after each task, over seeds.
+    /// Effective rank of $h_L$ after each task, over seeds.
     pub effective_rank: Vec<MeanStd>,
     /// Mean cross-class similarity after the last task, over seeds.
     pub similarity: MeanStd,
@@ -530,7 +530,7 @@ pub fn accuracies(logits: &[f32], labels: &[usize], classes: &[usize]) -> (f64, 
 fn host(t: Tensor<2>, what: &'static str) -> Result<Vec<f32>> {
     let data = t.try_into_data().map_err(|e| LabError::Readback {
         what,
-        message: format!("{e:?}"),
+        source: e.into(),
     })?;
     Ok(data.iter::<f32>().collect())
 }

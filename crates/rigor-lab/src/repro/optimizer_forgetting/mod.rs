@@ -11,9 +11,9 @@
 //! (rigor-optim's offline copy, 8 × 8 pixels — the paper used MNIST) through two task
 //! sequences: permuted pixels and class-incremental pairs (0,1) → (2,3) → …, with SGD, AdamW,
 //! Shampoo, Muon, SOAP and Lion ([`config::OptimizerKind`]), over several seeds. After each task it
-//! records the row \\(R_{i,\cdot}\\) of the accuracy matrix (task-incremental and
+//! records the row $R_{i,\cdot}$ of the accuracy matrix (task-incremental and
 //! class-incremental readings of the shared 10-way head, [`Evaluation`]), the effective rank
-//! \\(\exp(-\sum_i p_i \ln p_i)\\), \\(p_i = \sigma_i/\sum_j \sigma_j\\), of the last hidden
+//! $\exp(-\sum_i p_i \ln p_i)$, $p_i = \sigma_i/\sum_j \sigma_j$, of the last hidden
 //! representation on a probe set and, after the last task, the cosine similarity of class-mean
 //! activations. [`report`] writes ACC / BWT / forgetting (mean ± std over seeds), the heat maps
 //! ([`crate::report::heatmap`]) and curves, and states — from the numbers — whether the paper's claim holds

@@ -1,10 +1,10 @@
 //! The ReLU MLP of the forgetting case study, with its hidden representation exposed.
 //!
-//! \\[ h_0 = x,\quad h_{l} = \operatorname{ReLU}(h_{l-1} W_l + b_l)\ (l = 1..L),\quad
-//! z = h_L W_{\text{out}} + b_{\text{out}}, \\]
+//! $$ h_0 = x,\quad h_{l} = \operatorname{ReLU}(h_{l-1} W_l + b_l)\ (l = 1..L),\quad
+//! z = h_L W_{\text{out}} + b_{\text{out}}, $$
 //!
 //! one shared 10-way head for every task. The "hidden representation" measured by the report
-//! is \\(h_L\\), the input of the head.
+//! is $h_L$, the input of the head.
 
 use burn::module::{Module, ParamId};
 use burn::nn::{Linear, LinearConfig};
@@ -48,7 +48,7 @@ impl ForgettingMlp {
         })
     }
 
-    /// The last hidden representation \\(h_L\\), `[batch, hidden[L−1]]`.
+    /// The last hidden representation $h_L$, `[batch, hidden[L−1]]`.
     pub fn features(&self, x: Tensor<2>) -> Tensor<2> {
         self.hidden
             .iter()

@@ -235,7 +235,7 @@ pub fn copy_sweep(model: &DecoderLm, lengths: &[usize], device: &Device) -> Resu
             .try_into_vec_as::<f32>()
             .map_err(|e| LabError::Readback {
                 what: "copy logits",
-                message: format!("{e:?}"),
+                source: e.into(),
             })?;
         let (za, zb) = host.split_at(n * v);
         let mut linf_gap_max = 0.0f64;
@@ -416,7 +416,7 @@ fn evaluate_split(model: &DecoderLm, set: &TestSet) -> Result<SplitEval> {
             .try_into_vec_as::<i64>()
             .map_err(|e| LabError::Readback {
                 what: "parity predictions",
-                message: format!("{e:?}"),
+                source: e.into(),
             })?;
         acc.update(logits, batch.targets.clone(), Some(batch.loss_mask.clone()))?;
         for ((p, t), m) in pred.iter().zip(&batch.host_targets).zip(&batch.host_mask) {
@@ -564,7 +564,7 @@ pub struct IsoComparison {
     /// `true` when the checkpoint perplexity selects is strictly less accurate than the most
     /// accurate one.
     pub perplexity_picks_less_accurate: bool,
-    /// The critical accuracy $a'(a, \gamma, \Delta\gamma)$ of the more confident checkpoint
+    /// The critical accuracy $a^\prime(a, \gamma, \Delta\gamma)$ of the more confident checkpoint
     /// against the other, when defined (γ of the less confident one in (0, ½), and the
     /// perplexity pick more confident); `Err` says why not.
     pub critical_accuracy: std::result::Result<f64, String>,
@@ -589,7 +589,7 @@ fn iso_point(e: &CheckpointEval, s: &SplitEval) -> Result<IsoPoint> {
 }
 
 /// Experiment 3 on one split: picks the most accurate checkpoint and the lowest-perplexity
-/// one, places both on the iso-perplexity plane and compares with $a'$.
+/// one, places both on the iso-perplexity plane and compares with $a^\prime$.
 ///
 /// # Errors
 /// [`LabError::Stats`] for no checkpoints; iso-formula errors.

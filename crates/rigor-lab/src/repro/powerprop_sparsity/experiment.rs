@@ -43,9 +43,9 @@ pub struct AlphaRun {
     pub diverged_at: Option<usize>,
     /// Test accuracy before pruning.
     pub accuracy: f64,
-    /// Hoyer sparsity of all effective weights \\(w\\) (0 = dense and even, 1 = one non-zero).
+    /// Hoyer sparsity of all effective weights $w$ (0 = dense and even, 1 = one non-zero).
     pub hoyer: f64,
-    /// Fraction of effective weights with \\(|w| \le 10^{-2}\max|w|\\).
+    /// Fraction of effective weights with $|w| \le 10^{-2}\max|w|$.
     pub near_zero: f64,
     /// The pruning curve, in `keep_fractions` order.
     pub curve: Vec<CurvePoint>,
@@ -116,7 +116,7 @@ pub fn accuracy(model: &PlainMlp, x: &Tensor<2>, labels: &[usize]) -> Result<f64
         .try_into_data()
         .map_err(|e| LabError::Readback {
             what: "predicted classes",
-            message: format!("{e:?}"),
+            source: e.into(),
         })?;
     let hits = pred
         .iter::<i64>()

@@ -3,14 +3,14 @@
 //! Powerpropagation (Schwarz, Jayakumar, Pascanu, Latham & Teh, NeurIPS 2021).
 //!
 //! The claim: a sparsity-inducing reparameterisation is an optimizer in disguise. Training
-//! \\(w = \operatorname{sign}(\theta)|\theta|^\alpha\\) with SGD on θ moves w, to first order,
-//! by \\(-\eta\,\alpha^2|w|^{2-2/\alpha}\nabla_w\mathcal L\\): zero is a fixed point and large
+//! $w = \operatorname{sign}(\theta)|\theta|^\alpha$ with SGD on $\theta$ moves $w$, to first order,
+//! by $-\eta\\,\alpha^2|w|^{2-2/\alpha}\nabla_w\mathcal L$: zero is a fixed point and large
 //! weights move fastest, so the solution concentrates its mass in few weights and survives
-//! global magnitude pruning far better than the plain network (α = 1).
+//! global magnitude pruning far better than the plain network ($\alpha = 1$).
 //!
 //! The reproduction ([`experiment`]) trains the paper's MLP (hidden 300-100, SGD η = 0.1,
 //! batch 60) with the input scaled to the 64 pixels of the UCI digits ([`model`]) for
-//! α ∈ {1, 2, 3, 4} over several seeds, prunes each trained network at a range of keep
+//! $\alpha \in \\{1, 2, 3, 4\\}$ over several seeds, prunes each trained network at a range of keep
 //! fractions with rigor-optim's [`prune_global_magnitude`](rigor_optim::metrics::pruning::prune_global_magnitude),
 //! and [`report`] writes the accuracy-vs-kept curve (mean ± std band), a table at a few keep
 //! fractions and a verdict computed from the numbers ([`report::verdict`]).

@@ -1,5 +1,5 @@
 //! The Powerprop MLP: every weight matrix reparameterised as
-//! \\(w = \operatorname{sign}(\theta)|\theta|^\alpha\\) (rigor-optim's [`PowerpropLinear`]),
+//! $w = \operatorname{sign}(\theta)|\theta|^\alpha$ (rigor-optim's [`PowerpropLinear`]),
 //! ReLU between layers; and its plain twin carrying the effective weights, for pruning.
 
 use burn::module::Module;
@@ -17,7 +17,7 @@ pub struct PowerpropMlp {
     pub layers: Vec<PowerpropLinear>,
 }
 
-/// The same network with plain [`Linear`] layers holding the effective weights \\(w\\).
+/// The same network with plain [`Linear`] layers holding the effective weights $w$.
 #[derive(Module, Debug)]
 pub struct PlainMlp {
     /// The layers, the last one the output head.
@@ -39,7 +39,7 @@ fn forward_layers<L>(
 impl PowerpropMlp {
     /// A model with exponent α on `device` whose effective weights have Burn's default
     /// `Linear` initialisation (so every α starts from the same function under the same
-    /// device seed: \\(\theta = \operatorname{sign}(w)|w|^{1/\alpha}\\)).
+    /// device seed: $\theta = \operatorname{sign}(w)|w|^{1/\alpha}$).
     ///
     /// # Errors
     /// [`LabError::InvalidConfig`] for a zero width; [`LabError::Optim`] for α < 1.
@@ -73,7 +73,7 @@ impl PowerpropMlp {
         forward_layers(&self.layers, x, |l, h| l.forward(h))
     }
 
-    /// The plain network with the effective weights \\(w\\) (detached).
+    /// The plain network with the effective weights $w$ (detached).
     pub fn to_plain(&self) -> PlainMlp {
         PlainMlp {
             layers: self.layers.iter().map(PowerpropLinear::to_linear).collect(),
@@ -100,7 +100,7 @@ impl PlainMlp {
                 .try_into_data()
                 .map_err(|e| LabError::Readback {
                     what: "weights",
-                    message: format!("{e:?}"),
+                    source: e.into(),
                 })?;
             out.extend(data.iter::<f32>().map(f64::from));
         }

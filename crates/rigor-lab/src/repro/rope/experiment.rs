@@ -23,7 +23,7 @@ use crate::train::{LrSchedule, Metrics, TrainConfig, Trainer};
 fn readback<const D: usize>(t: Tensor<D>, what: &'static str) -> Result<Vec<f32>> {
     t.try_into_vec_as::<f32>().map_err(|e| LabError::Readback {
         what,
-        message: format!("{e:?}"),
+        source: e.into(),
     })
 }
 
@@ -470,7 +470,7 @@ pub struct DriftAnalysis {
     /// `measured[slot][i]`: mean of $|a_k(r_i) - a_k(0)|$ over the sampled (query, key) pairs
     /// of every layer and head.
     pub measured: Vec<Vec<f64>>,
-    /// `bound[slot][i]`: mean of $2|\sin(r_i g_k/2)|\,\lVert q_k\rVert\lVert k_k\rVert$.
+    /// `bound[slot][i]`: mean of $2|\sin(r_i g_k/2)|\\,\lVert q_k\rVert\lVert k_k\rVert$.
     pub bound: Vec<Vec<f64>>,
     /// `linear[slot][i]`: mean of $r_i g_k \lVert q_k\rVert\lVert k_k\rVert$.
     pub linear: Vec<Vec<f64>>,
@@ -688,7 +688,7 @@ pub fn train_construction(
 }
 
 /// The paper's hand-built head (claim 3, `theory::constructions`): the top chunk of query and
-/// key set to $\sqrt c\,e_1$ and $\sqrt c\,\rho(\varphi)e_1$, everything else 0, RoPE at
+/// key set to $\sqrt c\\,e_1$ and $\sqrt c\\,\rho(\varphi)e_1$, everything else 0, RoPE at
 /// θ = 10 000, logits $a_{ij}$ unscaled. $c$ is chosen so the peak's logit beats every other
 /// distance in the window by $\ln(9 s)$, i.e. weight ≥ 0.9 on the target.
 ///
