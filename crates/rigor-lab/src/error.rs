@@ -73,6 +73,14 @@ pub enum LabError {
         /// What is wrong with it.
         why: String,
     },
+    /// A data set file that cannot be read or parsed (digits, MNIST).
+    #[error("data set {origin}: {why}")]
+    Dataset {
+        /// The file, or a description of the source.
+        origin: String,
+        /// What went wrong.
+        why: String,
+    },
     /// A statistic was asked of data that cannot support it.
     #[error("statistics: {0}")]
     Stats(&'static str),
@@ -89,7 +97,7 @@ pub enum LabError {
     /// counterexample search whose premise fails).
     #[error(transparent)]
     Perplexity(#[from] rigor_perplexity::PerplexityError),
-    /// An error from rigor-optim (an optimizer configuration or a dataset).
+    /// An error from rigor-optim (an optimizer configuration).
     #[error(transparent)]
     Optim(#[from] rigor_optim::OptimError),
     /// An error from rigor-confidence (the change-of-mind reproduction).

@@ -10,7 +10,7 @@ use rigor_lab::repro::optimizer_forgetting::{
     self, OptimizerForgettingConfig, OptimizerKind, OptimizerSpec, Task, TaskKind,
 };
 use rigor_lab::repro::powerprop_sparsity::{self, PowerpropSparsityConfig};
-use rigor_optim::data::Dataset;
+use rigor_lab::data::Dataset;
 
 fn invalid<T: std::fmt::Debug>(r: Result<T, LabError>, what: &str) {
     match r {

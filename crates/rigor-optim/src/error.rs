@@ -46,14 +46,6 @@ pub enum OptimError {
         /// The shape or length that was passed.
         got: String,
     },
-    /// Reading a dataset file failed.
-    #[error("dataset error in {path}: {reason}")]
-    Dataset {
-        /// The file (or a description of the source).
-        path: String,
-        /// What went wrong.
-        reason: String,
-    },
 }
 
 /// `Result` with [`OptimError`].

@@ -26,7 +26,6 @@
 //! | S4 case study 2 | global magnitude pruning, pruning curve | [`metrics::pruning`] |
 //! | S4 metrics; Lopez-Paz & Ranzato 2017; Chaudhry et al. 2018 | accuracy matrix R, ACC, BWT, FWT, forgetting | [`metrics::continual`] |
 //! | — | host eigen/SVD through faer (SOAP basis, metrics, test oracle) | [`linalg::host`] |
-//! | S4 case studies (data) | UCI digits (offline), MNIST IDX, permuted / class-incremental tasks | [`data`] |
 //!
 //! ## Conventions
 //!
@@ -75,7 +74,6 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
-pub mod data;
 pub mod error;
 pub mod linalg;
 pub mod metrics;

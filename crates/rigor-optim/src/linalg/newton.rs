@@ -3,9 +3,9 @@
 //! For a symmetric positive definite `A` (after the ridge `A + εI`), with
 //! $z = \frac{1+p}{2\lVert A\rVert_F}$, start from $M_0 = zA$, $X_0 = z^{1/p} I$ and iterate
 //!
-//! $$ T_k = \tfrac{p+1}{p} I - \tfrac1p M_k,\qquad X_{k+1} = X_k T_k,\qquad M_{k+1} = T_k^{\,p} M_k. $$
+//! $$ T_k = \tfrac{p+1}{p} I - \tfrac1p M_k,\qquad X_{k+1} = X_k T_k,\qquad M_{k+1} = T_k^{\\,p} M_k. $$
 //!
-//! The invariant $M_k = X_k^{\,p} A$ holds at every step, so $M_k \to I$ gives
+//! The invariant $M_k = X_k^{\\,p} A$ holds at every step, so $M_k \to I$ gives
 //! $X_k \to A^{-1/p}$ (Guo & Higham, *SIAM J. Matrix Anal. Appl.* 28(3), 2006; the form used by
 //! Anil et al., *Scalable Second Order Optimization for Deep Learning*, arXiv 2002.09018, §3.1).
 //! Every operation is a matmul or an elementwise op, so the iteration runs on any Burn device.

@@ -80,7 +80,7 @@ impl Spectrum {
         self.values.iter().map(|s| (s / s1) * (s / s1)).sum()
     }
 
-    /// $\operatorname{srank}_\delta = \min\{k : \sum_{i\le k}\sigma_i \ge (1-\delta)\sum_i\sigma_i\}$
+    /// $\operatorname{srank}\_\delta = \min\\{k : \sum_{i\le k}\sigma_i \ge (1-\delta)\sum_i\sigma_i\\}$
     /// (Kumar, Agarwal, Ghosh & Levine, *Implicit Under-Parameterization*, ICLR 2021; δ = 0.01
     /// there). Errors if δ ∉ [0, 1).
     pub fn srank(&self, delta: f64) -> Result<usize> {

@@ -2,7 +2,7 @@
 //! cross-class similarity of per-class mean hidden activations).
 //!
 //! With $\mu_c$ the mean activation vector of class `c`,
-//! $C_{ab} = \frac{\mu_a\cdot\mu_b}{\lVert\mu_a\rVert\,\lVert\mu_b\rVert}$; the summary is the
+//! $C_{ab} = \frac{\mu_a\cdot\mu_b}{\lVert\mu_a\rVert\\,\lVert\mu_b\rVert}$; the summary is the
 //! mean of the off-diagonal entries.
 
 use burn::tensor::Tensor;

@@ -10,7 +10,7 @@ use crate::metrics::host_finite;
 pub enum Threshold {
     /// $|w| \le \tau$.
     Absolute(f64),
-    /// $|w| \le \tau \cdot \max_i |w_i|$, τ ∈ [0, 1].
+    /// $|w| \le \tau \cdot \max_i |w_i|$, $\tau \in [0, 1]$.
     Relative(f64),
 }
 

@@ -3,16 +3,16 @@
 //! "reparameterisation seen as an optimizer" case study.
 //!
 //! **Reparameterisation.** The layer stores θ and uses
-//! $w = \operatorname{sign}(\theta)\,|\theta|^{\alpha}$, initialised so that `w` has the usual
-//! distribution: $\theta = \operatorname{sign}(w)\,|w|^{1/\alpha}$ ([`powerprop_weight`],
+//! $w = \operatorname{sign}(\theta)\\,|\theta|^{\alpha}$, initialised so that `w` has the usual
+//! distribution: $\theta = \operatorname{sign}(w)\\,|w|^{1/\alpha}$ ([`powerprop_weight`],
 //! [`powerprop_theta`], [`PowerpropLinear`]).
 //!
 //! **Equivalent optimizer.** Gradient descent on θ with step η moves w, to first order, by
-//! $\Delta w = \frac{dw}{d\theta}\Delta\theta = -\eta\,\bigl(\frac{dw}{d\theta}\bigr)^2
+//! $\Delta w = \frac{dw}{d\theta}\Delta\theta = -\eta\\,\bigl(\frac{dw}{d\theta}\bigr)^2
 //! \nabla_w \mathcal L$ with $\frac{dw}{d\theta} = \alpha|\theta|^{\alpha-1}
 //! = \alpha |w|^{(\alpha-1)/\alpha}$, i.e. preconditioned descent on w with
 //!
-//! $$ P(w) = \alpha^2\, |w|^{\,2 - 2/\alpha}, \qquad w \leftarrow w - \eta\, P(w)\, \nabla_w\mathcal L $$
+//! $$ P(w) = \alpha^2\\, |w|^{\\,2 - 2/\alpha}, \qquad w \leftarrow w - \eta\\, P(w)\\, \nabla_w\mathcal L $$
 //!
 //! ([`PowerpropSgd`]). For α > 1, `P(0) = 0`: zero is a fixed point and large weights move
 //! fastest ("rich get richer"). Note the factor is **α²**, not α: one α comes from the chain
@@ -38,7 +38,7 @@ fn check_alpha(alpha: f64) -> Result<()> {
     )
 }
 
-/// $w = \operatorname{sign}(\theta)|\theta|^\alpha$ (differentiable through θ).
+/// $w = \operatorname{sign}(\theta)|\theta|^\alpha$ (differentiable through $\theta$).
 pub fn powerprop_weight<const D: usize>(theta: Tensor<D>, alpha: f64) -> Tensor<D> {
     if alpha == 1.0 {
         return theta;
@@ -166,7 +166,7 @@ impl PowerpropSgdConfig {
     }
 }
 
-/// Preconditioned SGD on w with $P(w) = \alpha^2 |w|^{2-2/\alpha}$ for rank ≥ 2 parameters,
+/// Preconditioned SGD on $w$ with $P(w) = \alpha^2 |w|^{2-2/\alpha}$ for rank ≥ 2 parameters,
 /// plain SGD for rank-1 ones (see the [module docs](self)). Stateless.
 #[derive(Debug, Clone)]
 pub struct PowerpropSgd {

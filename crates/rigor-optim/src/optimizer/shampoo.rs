@@ -7,10 +7,10 @@
 //! flattened to `[∏ leading dims, last dim]`) and split into blocks of at most `b × b`, each
 //! block keeps
 //!
-//! $$ L \leftarrow \beta_2 L + (1-\beta_2)\, G G^\top,\qquad
-//!    R \leftarrow \beta_2 R + (1-\beta_2)\, G^\top G $$
+//! $$ L \leftarrow \beta_2 L + (1-\beta_2)\\, G G^\top,\qquad
+//!    R \leftarrow \beta_2 R + (1-\beta_2)\\, G^\top G $$
 //!
-//! (`β₂ = 1` means the plain sums $L \mathrel{+}= GG^\top$, $R \mathrel{+}= G^\top G$ of the
+//! ($\beta_2 = 1$ means the plain sums $L \mathrel{+}= GG^\top$, $R \mathrel{+}= G^\top G$ of the
 //! original paper), and every `k` steps recomputes $\hat L = (L+\varepsilon I)^{-1/p}$,
 //! $\hat R = (R+\varepsilon I)^{-1/p}$ **on the device** with the coupled Newton iteration
 //! ([`crate::linalg::newton`]); `p = 4` gives the paper's $L^{-1/4} G R^{-1/4}$. The direction
@@ -18,16 +18,16 @@
 //!
 //! - **grafted** (optional, [`Grafting::Adam`]): rescaled per block to the Frobenius norm of
 //!   the Adam (RMSprop-normalised) direction $A = G / (\sqrt{\hat v} + \varepsilon_g)$,
-//!   $S \leftarrow S\,\lVert A\rVert_F / \lVert S\rVert_F$;
-//! - smoothed by momentum $u \leftarrow \beta_1 u + (1-\beta_1) S$ (β₁ = 0: none);
-//! - applied: $W \leftarrow W - \eta\lambda W - \eta u$ (λ: decoupled weight decay).
+//!   $S \leftarrow S\\,\lVert A\rVert_F / \lVert S\rVert_F$;
+//! - smoothed by momentum $u \leftarrow \beta_1 u + (1-\beta_1) S$ ($\beta_1 = 0$: none);
+//! - applied: $W \leftarrow W - \eta\lambda W - \eta u$ ($\lambda$: decoupled weight decay).
 //!
 //! **Fallback for rank-1 parameters** (biases, norms): they get the diagonal direction $A$ of
 //! the grafting optimizer (Adam's second moment, no matrix factors), followed by the same
 //! momentum — i.e. Adam with un-bias-corrected first moment. This holds whatever
 //! [`ShampooConfig::grafting`] says.
 //!
-//! With `β₂ = 0`, no grafting, no momentum and ε → 0, one step is
+//! With $\beta_2 = 0$, no grafting, no momentum and $\varepsilon \to 0$, one step is
 //! $(GG^\top)^{-1/4} G (G^\top G)^{-1/4} = UV^\top$ for $G = U\Sigma V^\top$: the orthogonal
 //! direction Muon approximates with Newton–Schulz.
 

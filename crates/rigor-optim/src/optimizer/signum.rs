@@ -2,7 +2,7 @@
 //! Optimisation for Non-Convex Problems*, ICML 2018 (arXiv 1802.04434), Algorithms 1 and 2.
 //!
 //! $$ m_t = \beta m_{t-1} + (1-\beta) g_t,\quad m_0 = 0, \qquad
-//!    w_{t+1} = w_t - \eta\,\lambda\,w_t - \eta \operatorname{sign}(m_t). $$
+//!    w_{t+1} = w_t - \eta\\,\lambda\\,w_t - \eta \operatorname{sign}(m_t). $$
 //!
 //! `β = 0` is sign-SGD (`sign(g_t)`, no state). `sign(0) = 0`. λ is decoupled weight decay.
 

@@ -4,8 +4,8 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rigor_nn::cross_entropy;
 use rigor_optim::OptimError;
-use rigor_optim::data::Dataset;
-use rigor_optim::data::tasks::{class_incremental_tasks, permuted_tasks};
+use crate::data::Dataset;
+use crate::data::tasks::{class_incremental_tasks, permuted_tasks};
 use rigor_optim::metrics::continual::AccuracyMatrix;
 use rigor_optim::metrics::rank::Spectrum;
 use rigor_optim::metrics::similarity::class_mean_cosine;
@@ -547,7 +547,7 @@ pub fn run(
 ) -> Result<OptimizerForgettingRun> {
     config.validate()?;
     let start = std::time::Instant::now();
-    let data = rigor_optim::data::digits::load()?;
+    let data = crate::data::digits::load()?;
     let mut runs = Vec::new();
     for &seed in &config.seeds {
         for &kind in &config.task_kinds {

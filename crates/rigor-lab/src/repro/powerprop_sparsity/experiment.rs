@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::optim::SgdConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rigor_nn::cross_entropy;
-use rigor_optim::data::Dataset;
+use crate::data::Dataset;
 use rigor_optim::metrics::pruning::{PruneScope, prune_global_magnitude};
 use rigor_optim::metrics::sparsity::{Threshold, hoyer_sparsity_host, near_zero_fraction_host};
 use serde::{Deserialize, Serialize};
@@ -224,7 +224,7 @@ pub fn run(
 ) -> Result<PowerpropSparsityRun> {
     config.validate()?;
     let start = std::time::Instant::now();
-    let data = rigor_optim::data::digits::load()?;
+    let data = crate::data::digits::load()?;
     let mut runs = Vec::new();
     for &seed in &config.seeds {
         let (train, test) = data.split(

@@ -1,12 +1,12 @@
 //! The UCI optical-digits set (Alpaydin & Kaynak 1998, CC BY 4.0), as shipped in
-//! scikit-learn's wheel and committed in `crates/rigor-optim/data/digits.csv.gz` (see that
+//! scikit-learn's wheel and committed in `crates/rigor-lab/data/digits.csv.gz` (see that
 //! folder's README for provenance and `scripts/extract_digits.py` for the extraction).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::data::Dataset;
-use crate::error::{OptimError, Result};
+use crate::error::{LabError, Result};
 
 /// Number of images.
 pub const LEN: usize = 1797;
@@ -26,9 +26,9 @@ pub fn load() -> Result<Dataset> {
 /// Loads a `digits.csv(.gz)` file: one image per line, 64 pixel counts 0–16 then the label.
 pub fn load_from(path: impl AsRef<Path>) -> Result<Dataset> {
     let path = path.as_ref();
-    let err = |reason: String| OptimError::Dataset {
-        path: path.display().to_string(),
-        reason,
+    let err = |reason: String| LabError::Dataset {
+        origin: path.display().to_string(),
+        why: reason,
     };
     let raw = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     let text = if raw.starts_with(&[0x1f, 0x8b]) {

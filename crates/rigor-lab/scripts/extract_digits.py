@@ -8,7 +8,7 @@ label 0..=9. This script copies that file, byte for byte, to `data/digits.csv.gz
 crate and checks its shape, so the crate's loader works offline.
 
 Usage (from the repository root):
-    python3 crates/rigor-optim/scripts/extract_digits.py [path/to/scikit_learn-*.whl]
+    python3 crates/rigor-lab/scripts/extract_digits.py [path/to/scikit_learn-*.whl]
 
 Without an argument the wheel is fetched with `pip download scikit-learn --no-deps`.
 """

@@ -6,20 +6,20 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::data::Dataset;
-use crate::error::{OptimError, Result};
+use crate::error::{LabError, Result};
 
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| OptimError::Dataset {
-        path: path.display().to_string(),
-        reason: e.to_string(),
+    let raw = std::fs::read(path).map_err(|e| LabError::Dataset {
+        origin: path.display().to_string(),
+        why: e.to_string(),
     })?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .map_err(|e| OptimError::Dataset {
-                path: path.display().to_string(),
-                reason: format!("gzip: {e}"),
+            .map_err(|e| LabError::Dataset {
+                origin: path.display().to_string(),
+                why: format!("gzip: {e}"),
             })?;
         Ok(out)
     } else {
@@ -63,8 +63,8 @@ pub fn parse(images: &[u8], labels: &[u8]) -> std::result::Result<Dataset, Strin
 /// `train-labels-idx1-ubyte(.gz)`).
 pub fn load(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> Result<Dataset> {
     let (ip, lp) = (images.as_ref(), labels.as_ref());
-    parse(&read_maybe_gz(ip)?, &read_maybe_gz(lp)?).map_err(|reason| OptimError::Dataset {
-        path: format!("{} + {}", ip.display(), lp.display()),
-        reason,
+    parse(&read_maybe_gz(ip)?, &read_maybe_gz(lp)?).map_err(|reason| LabError::Dataset {
+        origin: format!("{} + {}", ip.display(), lp.display()),
+        why: reason,
     })
 }

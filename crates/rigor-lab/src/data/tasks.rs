@@ -5,51 +5,20 @@
 //! - **Class-incremental pairs** ((0,1) → (2,3) → …): task `k` holds the samples of classes
 //!   `2k` and `2k+1`, labels unchanged (a shared 10-way head).
 
+use rand::seq::SliceRandom;
+
 use crate::data::Dataset;
-use crate::error::{Result, check_param};
+use crate::error::{LabError, Result};
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, seedable generator so task construction is
-/// reproducible without a `rand` dependency.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`; Lemire's multiply-shift, negligible bias for small `n`).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
-
-    /// Fisher–Yates shuffle.
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i + 1);
-            v.swap(i, j);
-        }
-    }
-}
-
-/// `tasks` pixel permutations of `features` pixels; the first is the identity.
+/// `tasks` pixel permutations of `features` pixels (lab's ChaCha8 stream
+/// `tasks/pixel-permutations` under `seed`); the first is the identity.
 pub fn pixel_permutations(features: usize, tasks: usize, seed: u64) -> Vec<Vec<usize>> {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = crate::rng::rng(seed, "tasks/pixel-permutations");
     (0..tasks)
         .map(|k| {
             let mut p: Vec<usize> = (0..features).collect();
             if k > 0 {
-                rng.shuffle(&mut p);
+                p.shuffle(&mut rng);
             }
             p
         })
@@ -77,7 +46,9 @@ pub fn permute_pixels(data: &Dataset, perm: &[usize]) -> Dataset {
 
 /// The permuted-pixel sequence: `tasks ≥ 1` copies of `data`, task 0 unpermuted.
 pub fn permuted_tasks(data: &Dataset, tasks: usize, seed: u64) -> Result<Vec<Dataset>> {
-    check_param("tasks", tasks as f64, tasks >= 1, "must be >= 1")?;
+    if tasks == 0 {
+        return Err(LabError::config("permuted_tasks tasks", tasks, "must be >= 1"));
+    }
     Ok(pixel_permutations(data.features, tasks, seed)
         .iter()
         .map(|p| permute_pixels(data, p))
@@ -88,12 +59,13 @@ pub fn permuted_tasks(data: &Dataset, tasks: usize, seed: u64) -> Result<Vec<Dat
 /// `[0..c), [c..2c), …` up to the largest label. Empty tasks are kept (so task `k` always
 /// holds classes `kc..(k+1)c`).
 pub fn class_incremental_tasks(data: &Dataset, classes_per_task: usize) -> Result<Vec<Dataset>> {
-    check_param(
-        "classes_per_task",
-        classes_per_task as f64,
-        classes_per_task >= 1,
-        "must be >= 1",
-    )?;
+    if classes_per_task == 0 {
+        return Err(LabError::config(
+            "class_incremental_tasks classes_per_task",
+            classes_per_task,
+            "must be >= 1",
+        ));
+    }
     let max = data.labels.iter().copied().max().unwrap_or(0);
     let n_tasks = max / classes_per_task + 1;
     Ok((0..n_tasks)

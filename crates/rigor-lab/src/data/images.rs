@@ -1,21 +1,13 @@
-//! Small image-classification data sets and the continual-learning task sequences of S4.
-//!
-//! - [`digits`]: the UCI optical-digits set (8 × 8, 1 797 images, CC BY 4.0) committed in
-//!   `crates/rigor-optim/data/` — usable offline.
-//! - [`mnist`]: a reader for MNIST's IDX files (plain or gzipped) for users who have them.
-//! - [`tasks`]: seeded permuted-pixel sequences and class-incremental pairs
-//!   ((0,1) → (2,3) → …).
+//! [`Dataset`]: a small image-classification set in host memory.
 //!
 //! Pixels are scaled to `[0, 1]`. Everything here is host-side; [`Dataset::tensors`] moves a
 //! set to a device.
 
-pub mod digits;
-pub mod mnist;
-pub mod tasks;
-
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::error::{OptimError, Result};
+use rand::seq::SliceRandom;
+
+use crate::error::{LabError, Result};
 
 /// Images (row-major, one row per sample, values in `[0, 1]`) and integer labels.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,10 +24,10 @@ impl Dataset {
     /// Checks that the sizes agree.
     pub fn new(images: Vec<f32>, labels: Vec<usize>, features: usize) -> Result<Self> {
         if features == 0 || images.len() != labels.len() * features {
-            return Err(OptimError::ShapeMismatch {
-                what: "Dataset::new",
-                expected: format!("{} × {features} pixel values", labels.len()),
-                got: format!("{}", images.len()),
+            return Err(LabError::InvalidConfig {
+                what: "Dataset::new pixel values",
+                value: format!("{} for {} labels × {features} features", images.len(), labels.len()),
+                why: "needs labels × features pixel values and features > 0",
             });
         }
         Ok(Self {
@@ -69,17 +61,18 @@ impl Dataset {
         }
     }
 
-    /// A seeded shuffle split into `(train, test)` with `round(test_fraction · len)` test
+    /// A seeded shuffle (lab's ChaCha8 stream `dataset/split` under `seed`) split into `(train, test)` with `round(test_fraction · len)` test
     /// samples.
     pub fn split(&self, test_fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        crate::error::check_param(
-            "test_fraction",
-            test_fraction,
-            (0.0..=1.0).contains(&test_fraction),
-            "must be in [0, 1]",
-        )?;
+        if !(0.0..=1.0).contains(&test_fraction) {
+            return Err(LabError::config(
+                "Dataset::split test_fraction",
+                test_fraction,
+                "must be in [0, 1]",
+            ));
+        }
         let mut idx: Vec<usize> = (0..self.len()).collect();
-        tasks::SplitMix64::new(seed).shuffle(&mut idx);
+        idx.shuffle(&mut crate::rng::rng(seed, "dataset/split"));
         let n_test = (test_fraction * self.len() as f64).round() as usize;
         Ok((self.subset(&idx[n_test..]), self.subset(&idx[..n_test])))
     }

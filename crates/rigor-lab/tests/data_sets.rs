@@ -1,6 +1,6 @@
 //! The committed digits file loads; MNIST IDX parsing; seeded task builders.
 
-use rigor_optim::data::{digits, mnist, tasks};
+use rigor_lab::data::{digits, mnist, tasks};
 
 #[test]
 fn committed_digits_set_has_1797_images_of_64_pixels() {
