@@ -21,7 +21,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use rigor::confidence::{HttpAgentConfig, Report, ReproductionConfig, run_reproduction};
+use rigor::confidence::HttpAgentConfig;
+use rigor::lab::repro::change_of_mind::reproduction::{
+    Report, ReproductionConfig, run_reproduction,
+};
 use rigor::lab::repro::change_of_mind::{plot_change_of_mind, plot_confidence_change};
 use serde::Serialize;
 

@@ -21,17 +21,17 @@
 //! | confidence = answer-token probability | ECE, Brier, AUROC, temperature scaling | [`measures::calibration`], [`measures::temperature`] |
 //! | regression with Same/Opposite weights + Shown | beta regression, models A–D, bootstrap | [`regression`] |
 //! | Gemma 3 12B via logprobs | OpenAI-compatible HTTP agent | [`agent::http`] |
-//! | headline experiment | run + analyse + paper numbers | [`reproduction`] |
+//! | headline experiment | run + analyse + paper numbers | rigor-lab's `repro::change_of_mind::reproduction` (this crate has the parts) |
 //!
 //! ## Conventions and the choices this crate makes
 //!
 //! - **Confidence** is the probability of the chosen option; the chosen option is the most
 //!   probable one (ties: lowest index). All update measures are about the confidence in the
-//!   **initially chosen** option $i$, before ($c$) and after ($c'$) the advice.
+//!   **initially chosen** option $i$, before ($c$) and after ($c^\prime$) the advice.
 //! - **Clamp.** Measured confidences are clamped into $[\varepsilon, 1 - \varepsilon]$,
 //!   $\varepsilon = 10^{-4}$ ([`logodds::EPSILON`]), before any logit. Exact observer
 //!   quantities are never clamped.
-//! - **Sign convention** (used everywhere): gap $g = c'_\text{obs} - c'_\text{Bayes}$;
+//! - **Sign convention** (used everywhere): gap $g = c^\prime_\text{obs} - c^\prime_\text{Bayes}$;
 //!   **positive = overconfident** in the initial answer relative to Bayes, negative =
 //!   underconfident (e.g. over-reacting to criticism).
 //! - **Overweighting ratio** $= \sum\Delta_\text{obs} / \sum\Delta_\text{Bayes}$ on log-odds;
@@ -41,7 +41,7 @@
 //!   $K - 1$ wrong options ([`observer`]).
 //! - **Neutral advice** states the advisor's accuracy but recommends nothing.
 //!   docs/paper-facts.md S5 only names the condition, so this is an interpretation; the
-//!   ideal observer leaves $c' = c$.
+//!   ideal observer leaves $c^\prime = c$.
 //! - **Truthful advice.** The cell fixes the advice type relative to the stage-1 answer; the
 //!   plan assigns questions to cells so that, in every cell, advice is correct in a fraction
 //!   of trials within $1/n$ of the stated accuracy ([`runner::plan`]).
@@ -86,7 +86,6 @@ pub mod logodds;
 pub mod measures;
 pub mod observer;
 pub mod regression;
-pub mod reproduction;
 pub mod runner;
 mod seed;
 
@@ -100,5 +99,4 @@ pub use design::prompt::{AdviceMessage, OwnAnswer, Stage, StagePrompt};
 pub use design::question::{Question, QuestionSet};
 pub use design::trial::{CompletedTrial, Record, TrialOutcome, TrialRecord};
 pub use error::{ConfidenceError, Result};
-pub use reproduction::{AnalysisConfig, Report, ReproductionConfig, analyse, run_reproduction};
 pub use runner::{Progress, Results, RunSummary, Runner};

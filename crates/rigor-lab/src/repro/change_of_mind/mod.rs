@@ -4,18 +4,24 @@
 //!
 //! The paradigm (2 answer displays × 3 advice types × stated accuracies 50…100 %) runs on the
 //! ideal Bayesian agent and on the simulated agent with planted choice-supportive and
-//! asymmetric-advice biases, through [`rigor_confidence::run_reproduction`]; this module picks
+//! asymmetric-advice biases, through [`run_reproduction`]; this module picks
 //! the size per [`Scale`], writes the trials (JSON lines), `results.json`, the two figures of
 //! the `change_of_mind` example ([`plot_change_of_mind`], [`plot_confidence_change`]) and the
 //! report section with the headline table next to the paper's numbers.
+//!
+//! [`reproduction`] holds the experiment itself (design, both agents, analysis, the paper's
+//! numbers), built from rigor-confidence's parts.
+
+pub mod reproduction;
 
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use rigor_confidence::measures::update::UpdateSummary;
-use rigor_confidence::reproduction::AgentReport;
-use rigor_confidence::{AdviceType, AnswerDisplay, Report, ReproductionConfig, run_reproduction};
+use rigor_confidence::{AdviceType, AnswerDisplay};
+
+use reproduction::{AgentReport, Report, ReproductionConfig, run_reproduction};
 
 use crate::error::{LabError, Result};
 use crate::report::{ReportSection, ReproCtx, Reproduction, RunDir, Scale};

@@ -8,24 +8,24 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::agent::{
+use rigor_confidence::agent::{
     Agent, BayesianAgent, BiasParams, BiasedAgent, HttpAgentConfig, KnowledgeConfig,
 };
-use crate::design::builtin::latitude_questions;
-use crate::design::condition::{AdviceType, AnswerDisplay, DesignConfig};
-use crate::design::question::QuestionSet;
-use crate::error::Result;
-use crate::logodds::EPSILON;
-use crate::measures::calibration::CalibrationReport;
-use crate::measures::change_of_mind::{
+use rigor_confidence::design::builtin::latitude_questions;
+use rigor_confidence::design::condition::{AdviceType, AnswerDisplay, DesignConfig};
+use rigor_confidence::design::question::QuestionSet;
+use rigor_confidence::error::Result;
+use rigor_confidence::logodds::EPSILON;
+use rigor_confidence::measures::calibration::CalibrationReport;
+use rigor_confidence::measures::change_of_mind::{
     CellRate, Rate, change_of_mind_by_cell, change_of_mind_by_display,
 };
-use crate::measures::temperature::{TemperatureFit, apply_temperature, fit_temperature};
-use crate::measures::update::{UpdateSummary, WeightRatio, pooled_overweighting, updates_by_cell};
-use crate::regression::bootstrap::{BootstrapResult, bootstrap};
-use crate::regression::models::RegressionData;
-use crate::regression::selection::{ModelComparison, SelectionConfig, compare_models};
-use crate::runner::{Progress, Results, RunSummary, Runner};
+use rigor_confidence::measures::temperature::{TemperatureFit, apply_temperature, fit_temperature};
+use rigor_confidence::measures::update::{UpdateSummary, WeightRatio, pooled_overweighting, updates_by_cell};
+use rigor_confidence::regression::bootstrap::{BootstrapResult, bootstrap};
+use rigor_confidence::regression::models::RegressionData;
+use rigor_confidence::regression::selection::{ModelComparison, SelectionConfig, compare_models};
+use rigor_confidence::runner::{Progress, Results, RunSummary, Runner};
 
 /// The numbers the paper reports (docs/paper-facts.md S5, from secondary sources; Gemma 3 12B).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
