@@ -21,12 +21,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rigor::optim::{ShampooConfig, SignumConfig, SoapConfig};
 
 fn devices() -> Vec<(&'static str, Device)> {
-    #[allow(unused_mut)]
-    let mut v = vec![("flex", Device::flex())];
-    #[cfg(feature = "ndarray")]
-    #[allow(deprecated)]
-    v.push(("ndarray", Device::ndarray()));
-    v
+    rigor_testkit::cpu_devices()
 }
 
 #[derive(Module, Debug)]

@@ -56,12 +56,7 @@ const TOKENS: usize = 2048;
 const VOCAB: usize = 32_000;
 
 fn devices() -> Vec<(&'static str, Device)> {
-    #[allow(unused_mut)]
-    let mut v = vec![("flex", Device::flex())];
-    #[cfg(feature = "ndarray")]
-    #[allow(deprecated)]
-    v.push(("ndarray", Device::ndarray()));
-    v
+    rigor_testkit::cpu_devices()
 }
 
 type Op = Box<dyn Fn(Tensor<2>, Tensor<1, Int>) -> f64>;

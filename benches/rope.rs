@@ -22,12 +22,7 @@ use rigor::rope::{Layout, PositionIds, Positions, Role, RopeConfig, TensorLayout
 type Case<'a> = Box<dyn Fn(Tensor<4>) -> Tensor<4> + 'a>;
 
 fn devices() -> Vec<(&'static str, Device)> {
-    #[allow(unused_mut)]
-    let mut v = vec![("flex", Device::flex())];
-    #[cfg(feature = "ndarray")]
-    #[allow(deprecated)]
-    v.push(("ndarray", Device::ndarray()));
-    v
+    rigor_testkit::cpu_devices()
 }
 
 fn bench(c: &mut Criterion) {

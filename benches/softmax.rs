@@ -19,12 +19,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rigor::softmax::{Normalizer, Temperature, softmax};
 
 fn devices() -> Vec<(&'static str, Device)> {
-    #[allow(unused_mut)]
-    let mut v = vec![("flex", Device::flex())];
-    #[cfg(feature = "ndarray")]
-    #[allow(deprecated)]
-    v.push(("ndarray", Device::ndarray()));
-    v
+    rigor_testkit::cpu_devices()
 }
 
 /// A named normalizer under test.

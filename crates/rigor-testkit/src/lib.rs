@@ -115,6 +115,24 @@ pub fn devices() -> Vec<TestDevice> {
     out
 }
 
+/// The CPU devices compiled into this build (Flex, NdArray) as `(name, device)` pairs, filtered
+/// by [`DEVICES_ENV`] like [`devices`]: the list the criterion benches time side by side (GPU
+/// speed is measured on a real GPU, not on a software Vulkan driver).
+pub fn cpu_devices() -> Vec<(&'static str, Device)> {
+    #[allow(unused_mut)]
+    let mut out = Vec::new();
+    #[cfg(feature = "flex")]
+    if wanted("flex") {
+        out.push(("flex", Device::flex()));
+    }
+    #[cfg(feature = "ndarray")]
+    if wanted("ndarray") {
+        #[allow(deprecated)]
+        out.push(("ndarray", Device::ndarray()));
+    }
+    out
+}
+
 /// The same devices with autodiff enabled (`device.autodiff()`).
 pub fn autodiff_devices() -> Vec<TestDevice> {
     devices()
