@@ -3,11 +3,11 @@
 //! **Binary.** With prior confidence $c$ in the initial answer and advice of stated accuracy
 //! $a$:
 //!
-//! $$\text{Same: } c' = \frac{ca}{ca + (1-c)(1-a)}, \qquad
-//!   \text{Opposite: } c' = \frac{c(1-a)}{c(1-a) + (1-c)a}, \qquad
-//!   \text{Neutral: } c' = c,$$
+//! $$\text{Same: } c^\prime = \frac{ca}{ca + (1-c)(1-a)}, \qquad
+//!   \text{Opposite: } c^\prime = \frac{c(1-a)}{c(1-a) + (1-c)a}, \qquad
+//!   \text{Neutral: } c^\prime = c,$$
 //!
-//! i.e. $\operatorname{logit} c' = \operatorname{logit} c \pm \ln\frac{a}{1-a}$.
+//! i.e. $\operatorname{logit} c^\prime = \operatorname{logit} c \pm \ln\frac{a}{1-a}$.
 //!
 //! **K options.** Assumption (the advisor's error model): an advisor of accuracy $a$
 //! recommends the correct option with probability $a$ and, when wrong, each of the $K-1$
@@ -15,7 +15,7 @@
 //! option $j$ given that option $k$ is correct is therefore
 //! $L_k = a$ if $k = j$ and $L_k = (1-a)/(K-1)$ otherwise, and
 //!
-//! $$p'_k = \frac{p_k L_k}{\sum_m p_m L_m}.$$
+//! $$p^\prime_k = \frac{p_k L_k}{\sum_m p_m L_m}.$$
 //!
 //! For $K = 2$ this is the binary rule. Advice is uninformative at $a = 1/K$ (50% only for
 //! two options). Neutral advice (no recommendation) leaves the prior unchanged.
@@ -98,7 +98,7 @@ fn likelihoods(n: usize, recommends: Option<usize>, a: f64) -> Result<Vec<f64>> 
     }
 }
 
-/// The K-option posterior $p'$ given advice recommending `recommends` (`None`: Neutral)
+/// The K-option posterior $p^\prime$ given advice recommending `recommends` (`None`: Neutral)
 /// with accuracy $a$, under the uniform-error assumption of the module docs.
 pub fn posterior(prior: &[f64], recommends: Option<usize>, a: f64) -> Result<Vec<f64>> {
     check_prior(prior)?;
@@ -116,13 +116,13 @@ pub fn posterior(prior: &[f64], recommends: Option<usize>, a: f64) -> Result<Vec
 }
 
 /// The Bayesian update of the log-odds of option `i`:
-/// $\Delta = \operatorname{logit} p'_i - \operatorname{logit} p_i
+/// $\Delta = \operatorname{logit} p^\prime_i - \operatorname{logit} p_i
 ///   = \ln L_i - \ln \frac{\sum_{k \ne i} p_k L_k}{\sum_{k \ne i} p_k}$.
 ///
 /// It does not depend on $p_i$ (the right-hand side is used, so it stays defined when
-/// $p_i \in \{0, 1\}$; when $p_i = 1$ the other options are weighted equally). For $K = 2$:
+/// $p_i \in \\{0, 1\\}$; when $p_i = 1$ the other options are weighted equally). For $K = 2$:
 /// $+\ln\frac{a}{1-a}$ when the advice recommends $i$ (Same), $-\ln\frac{a}{1-a}$ otherwise
-/// (Opposite), 0 for Neutral. It is $\pm\infty$ at $a \in \{0, 1\}$.
+/// (Opposite), 0 for Neutral. It is $\pm\infty$ at $a \in \\{0, 1\\}$.
 pub fn log_odds_update(prior: &[f64], i: usize, recommends: Option<usize>, a: f64) -> Result<f64> {
     check_prior(prior)?;
     if i >= prior.len() {
@@ -168,7 +168,7 @@ pub fn posterior_confidence(
     })
 }
 
-/// $\operatorname{logit} c' - \operatorname{logit} c$ for the binary rule: $\pm\ln\frac{a}{1-a}$.
+/// $\operatorname{logit} c^\prime - \operatorname{logit} c$ for the binary rule: $\pm\ln\frac{a}{1-a}$.
 pub fn binary_log_odds_update(a: f64, advice: AdviceType) -> Result<f64> {
     probability("advice accuracy a", a)?;
     let e = logit(a);

@@ -5,7 +5,7 @@
 //! **Accuracy.** [`exp_f32`] is the Cephes `expf` scheme (Moshier, *Methods and Programs for
 //! Mathematical Functions*, 1989): $e^x = 2^k e^r$ with $k = \operatorname{round}(x/\ln 2)$,
 //! $r = x - k\ln 2$ split in two constants, and a degree-7 polynomial for $e^r$ on
-//! $|r| \le \ln 2/2$. [`ln_f32`] is Cephes `logf`: $x = m\,2^e$ with $m \in [\sqrt{1/2}, \sqrt 2)$
+//! $|r| \le \ln 2/2$. [`ln_f32`] is Cephes `logf`: $x = m\\,2^e$ with $m \in [\sqrt{1/2}, \sqrt 2)$
 //! and a degree-9 polynomial in $m - 1$. Both stay within 2 ulp of the correctly rounded value
 //! on normal inputs (tested against `f64` in this module).
 //!
@@ -142,7 +142,7 @@ pub fn exp_f32(x: f32) -> f32 {
     if x.is_nan() { x } else { y }
 }
 
-/// Coefficients of $P$ in $\operatorname{erfc}(z) = t\,e^{-z^2 + P(t)}$, $t = 1/(1 + z/2)$,
+/// Coefficients of $P$ in $\operatorname{erfc}(z) = t\\,e^{-z^2 + P(t)}$, $t = 1/(1 + z/2)$,
 /// highest degree first; fitted by `scripts/fit_erfc.py` (max relative error 4.8e-8 in f64 on
 /// $z \in [0, 9]$).
 const ERFC_P: [f32; 10] = [
@@ -188,7 +188,7 @@ pub fn normal_cdf_f32(x: f32) -> f32 {
     if x < 0.0 { tail } else { 1.0 - tail }
 }
 
-/// GELU, $x\,\Phi(x)$ (Hendrycks & Gimpel, 2016; the exact, erf form), in `f32`,
+/// GELU, $x\\,\Phi(x)$ (Hendrycks & Gimpel, 2016; the exact, erf form), in `f32`,
 /// vectorisable. `gelu(−∞) = 0` and `gelu(∞) = ∞` (the limits, where $x\Phi(x)$ evaluated
 /// naively is `−∞·0 = NaN`); NaN → NaN.
 #[inline(always)]
@@ -198,7 +198,7 @@ pub fn gelu_f32(x: f32) -> f32 {
     if x == f32::NEG_INFINITY { -0.0 } else { y }
 }
 
-/// $\frac{d}{dx}\,x\Phi(x) = \Phi(x) + x\,\varphi(x)$, $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$,
+/// $\frac{d}{dx}\\,x\Phi(x) = \Phi(x) + x\\,\varphi(x)$, $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$,
 /// in `f32`, vectorisable. The limits at `±∞` are `1` and `0`; NaN → NaN.
 #[inline(always)]
 pub fn gelu_grad_f32(x: f32) -> f32 {

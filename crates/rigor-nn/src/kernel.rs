@@ -1,7 +1,7 @@
 //! The fused GELU for Flex, behind Burn 0.22's backend-extension mechanism.
 //!
-//! $$\operatorname{gelu}(x) = x\,\Phi(x), \qquad
-//!   \operatorname{gelu}'(x) = \Phi(x) + x\,\varphi(x),$$
+//! $$\operatorname{gelu}(x) = x\\,\Phi(x), \qquad
+//!   \operatorname{gelu}^\prime(x) = \Phi(x) + x\\,\varphi(x),$$
 //!
 //! the exact (erf) GELU of Hendrycks & Gimpel (2016) that [`burn::nn::Gelu`] computes — the
 //! composed reference, [`gelu_reference`]. burn-flex evaluates it with a scalar `erf` per
@@ -10,7 +10,7 @@
 //! for the widest of AVX-512 / AVX2 + FMA) over the elements in parallel.
 //!
 //! **Where it runs.** [`GeluKernels`] is implemented for `Flex` and `Autodiff<Flex>` (the
-//! backward is fused too: one pass computing $\bar y\,\operatorname{gelu}'(x)$ from the saved
+//! backward is fused too: one pass computing $\bar y\\,\operatorname{gelu}^\prime(x)$ from the saved
 //! input). `f32` only; other dtypes and every other backend run the reference. When the
 //! input buffer is uniquely owned and contiguous the forward writes in place.
 //!
@@ -90,7 +90,7 @@ pub fn fused_available<const D: usize>(x: &Tensor<D>) -> bool {
     on_flex && x.dtype() == DType::F32
 }
 
-/// GELU, $x\,\Phi(x)$: the fused kernel where [`fused_available`], else [`gelu_reference`].
+/// GELU, $x\\,\Phi(x)$: the fused kernel where [`fused_available`], else [`gelu_reference`].
 /// See the [module docs](self) for accuracy and the infinities.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     if !fused_available(&x) {

@@ -13,7 +13,7 @@
 //!
 //! | paper | what | where |
 //! |---|---|---|
-//! | Vaswani et al. 2017 | multi-head attention, $\mathcal N(s\,QK^\top)V$ | [`attention`] |
+//! | Vaswani et al. 2017 | multi-head attention, $\mathcal N(s\\,QK^\top)V$ | [`attention`] |
 //! | *Softmax is not Enough* §2–4 | the normalizer $\mathcal N$ as a run-time choice | [`MultiHeadAttention::set_normalizer`] |
 //! | *Softmax is not Enough*, Fig. 2 / App. A | max retrieval: items → MLP → one learned-query head → MLP | [`model::set_readout`] |
 //! | *Round and Round We Go!* §2–6 | RoPE / p-RoPE / NoPE in attention, per-head $q, k$ | [`attention`] ([`MultiHeadAttention::queries_keys`]) |

@@ -6,7 +6,7 @@ use crate::design::prompt::{AdviceMessage, OwnAnswer, Stage, StagePrompt};
 use crate::observer;
 
 /// Answers stage 1 with its [`Knowledge`] belief $p$ and stage 2 with the exact K-option
-/// posterior $p'$ of [`crate::observer::posterior`] given the advice — whatever the display
+/// posterior $p^\prime$ of [`crate::observer::posterior`] given the advice — whatever the display
 /// (the ideal observer has no choice-supportive bias).
 #[derive(Debug, Clone)]
 pub struct BayesianAgent {

@@ -6,17 +6,17 @@
 //! the shown answer (Shown) or its own most probable option (Hidden, which is its stage-1
 //! answer), and sets
 //!
-//! $$\eta = \beta_0 + \beta_c \operatorname{logit} p_i + w_\text{shown}\,\mathbb 1[\text{Shown}]
-//!   + w_\text{same}\,\mathbb 1[\text{Same}]\,\Delta + w_\text{opp}\,\mathbb 1[\text{Opposite}]\,\Delta,$$
+//! $$\eta = \beta_0 + \beta_c \operatorname{logit} p_i + w_\text{shown}\\,\mathbb 1[\text{Shown}] +
+//!   w_\text{same}\\,\mathbb 1[\text{Same}]\\,\Delta + w_\text{opp}\\,\mathbb 1[\text{Opposite}]\\,\Delta,$$
 //!
 //! where $\Delta$ is the ideal observer's log-odds update of option $i$
 //! ([`crate::observer::log_odds_update`]) at the stated accuracy $a$ capped into
 //! $[1 - a_\text{cap}, a_\text{cap}]$ (so that 100% advice carries finite evidence), and
 //! Same/Opposite is whether the advice recommends $i$. Its final confidence in $i$ is a draw
 //!
-//! $$c' \sim \operatorname{Beta}(\mu\varphi, (1-\mu)\varphi), \qquad \mu = \sigma(\eta),$$
+//! $$c^\prime \sim \operatorname{Beta}(\mu\varphi, (1-\mu)\varphi), \qquad \mu = \sigma(\eta),$$
 //!
-//! (exactly $\mu$ when $\varphi = \infty$), and the remaining $1 - c'$ is shared among the
+//! (exactly $\mu$ when $\varphi = \infty$), and the remaining $1 - c^\prime$ is shared among the
 //! other options in proportion to their Bayesian posterior. This is model D of
 //! [`crate::regression`] with known parameters, so fitting can be checked for recovery. The
 //! ideal observer is $\beta_0 = 0, \beta_c = 1, w_\text{shown} = 0, w_\text{same} = w_\text{opp} = 1$.

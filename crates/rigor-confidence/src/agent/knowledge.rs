@@ -1,7 +1,7 @@
 //! What a simulated agent "knows": a seeded stage-1 belief for every question.
 //!
 //! For question $q$ with correct option $k^\*$ the belief is
-//! $p = \operatorname{softmax}(\ell)$ with $\ell_k = s\,z_k + m\,\mathbb 1[k = k^\*]$,
+//! $p = \operatorname{softmax}(\ell)$ with $\ell_k = s\\,z_k + m\\,\mathbb 1[k = k^\*]$,
 //! $z_k \sim \mathcal N(0, 1)$ drawn from a generator seeded by (seed, question id). The
 //! skill $m$ moves mass to the right answer; the spread $s$ sets how (over)confident the
 //! beliefs are. For two options the log-odds in favour of the right answer are

@@ -17,7 +17,7 @@ pub enum AdviceType {
     /// advice, "criticism").
     Opposite,
     /// The advisor states its accuracy but recommends no option; the ideal observer keeps
-    /// $c' = c$. (Interpretation: docs/paper-facts.md S5 only names the condition; see the
+    /// $c^\prime = c$. (Interpretation: docs/paper-facts.md S5 only names the condition; see the
     /// crate docs.)
     Neutral,
 }
@@ -73,7 +73,7 @@ impl fmt::Display for AnswerDisplay {
 }
 
 /// One cell of the design. Accuracy is an integer percentage, as in the paper
-/// ($a \in \{50, 60, \dots, 100\}\%$), so cells compare and hash exactly.
+/// ($a \in \\{50, 60, \dots, 100\\}\\%$), so cells compare and hash exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Cell {
     /// Own answer shown or hidden.

@@ -79,9 +79,9 @@ pub struct PlanRecord {
 pub enum TrialOutcome {
     /// The agent answered.
     Completed {
-        /// Final option probabilities $p'$.
+        /// Final option probabilities $p^\prime$.
         final_probs: OptionProbs,
-        /// The final answer $\arg\max_k p'_k$.
+        /// The final answer $\arg\max_k p^\prime_k$.
         final_answer: usize,
     },
     /// The agent failed; retried on resume.
@@ -156,7 +156,7 @@ pub struct CompletedTrial {
     pub initial_answer: usize,
     /// The recommended option (`None` for Neutral).
     pub advice_option: Option<usize>,
-    /// Final probabilities $p'$.
+    /// Final probabilities $p^\prime$.
     pub final_probs: OptionProbs,
     /// Final answer.
     pub final_answer: usize,
@@ -188,7 +188,7 @@ impl CompletedTrial {
         self.initial_probs.get(self.initial_answer)
     }
 
-    /// Final confidence $c'_\text{obs} = p'_i$ in the **initially chosen** option.
+    /// Final confidence $c^\prime_\text{obs} = p^\prime_i$ in the **initially chosen** option.
     pub fn final_confidence(&self) -> f64 {
         self.final_probs.get(self.initial_answer)
     }
@@ -209,7 +209,7 @@ impl CompletedTrial {
     }
 
     /// The ideal observer's final confidence in the initially chosen option,
-    /// $c'_\text{Bayes}$ ([`crate::observer::posterior`] from $p$ and the advice).
+    /// $c^\prime_\text{Bayes}$ ([`crate::observer::posterior`] from $p$ and the advice).
     pub fn bayes_final_confidence(&self) -> Result<f64> {
         observer::posterior_confidence(
             self.initial_probs.as_slice(),

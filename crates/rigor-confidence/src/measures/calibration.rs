@@ -2,7 +2,7 @@
 //! chosen option, paper S5).
 //!
 //! - **ECE** with $B$ equal-width bins on $[0, 1]$ (confidence $c$ goes to bin
-//!   $\min(\lfloor cB \rfloor, B-1)$): $\mathrm{ECE} = \sum_b \frac{n_b}{n}\,\lvert \mathrm{acc}_b - \mathrm{conf}_b \rvert$.
+//!   $\min(\lfloor cB \rfloor, B-1)$): $\mathrm{ECE} = \sum_b \frac{n_b}{n}\\,\lvert \mathrm{acc}_b - \mathrm{conf}_b \rvert$.
 //! - **Brier score** of the top-label confidence: $\frac1n \sum (c - \mathbb 1[\text{correct}])^2$.
 //! - **AUROC** of confidence for telling correct from incorrect answers, rank-based
 //!   (Mann–Whitney, tied scores get their average rank):

@@ -1,21 +1,21 @@
 //! How much the agent updates, against the ideal observer.
 //!
 //! For a completed trial with initial answer $i$, prior $c = p_i$, observed final confidence
-//! in the same option $c'_\text{obs} = p'_i$ and Bayesian $c'_\text{Bayes}$
+//! in the same option $c^\prime_\text{obs} = p^\prime_i$ and Bayesian $c^\prime_\text{Bayes}$
 //! ([`crate::observer`]):
 //!
-//! - **confidence change** $c'_\text{obs} - c$ (and the Bayes curve $c'_\text{Bayes} - c$);
+//! - **confidence change** $c^\prime_\text{obs} - c$ (and the Bayes curve $c^\prime_\text{Bayes} - c$);
 //! - **over/underconfidence gap** (the paper's OUCS, sign convention of this crate):
-//!   $g = c'_\text{obs} - c'_\text{Bayes}$ — **positive = overconfident** in the initial answer
+//!   $g = c^\prime_\text{obs} - c^\prime_\text{Bayes}$ — **positive = overconfident** in the initial answer
 //!   relative to Bayes (too little updating away from it), negative = underconfident;
 //! - **overweighting ratio** on the log-odds scale,
 //!   $r = \sum \Delta_\text{obs} / \sum \Delta_\text{Bayes}$ over the trials of a group, with
-//!   $\Delta_\text{obs} = \operatorname{logit}\operatorname{clamp}(c'_\text{obs}) - \operatorname{logit}\operatorname{clamp}(c)$
+//!   $\Delta_\text{obs} = \operatorname{logit}\operatorname{clamp}(c^\prime_\text{obs}) - \operatorname{logit}\operatorname{clamp}(c)$
 //!   (clamp $\varepsilon$ of [`crate::logodds`]) and $\Delta_\text{Bayes}$ the exact observer
 //!   update. $r = 1$ is Bayesian, $r > 1$ overweights the advice (paper: ≈2.2–2.6 for
 //!   opposing, ≈1.1–1.3 for supporting advice). It is **undefined** when
-//!   $\sum\Delta_\text{Bayes} = 0$ (Neutral advice, $a = 50\%$ for two options) and when the
-//!   Bayesian update is infinite ($a = 100\%$); see [`WeightRatio`].
+//!   $\sum\Delta_\text{Bayes} = 0$ (Neutral advice, $a = 50\\%$ for two options) and when the
+//!   Bayesian update is infinite ($a = 100\\%$); see [`WeightRatio`].
 
 use std::collections::BTreeMap;
 
@@ -33,7 +33,7 @@ pub enum UndefinedReason {
     /// The Bayesian update is zero (Neutral advice, or $a = 1/K$, e.g. 50% for two options):
     /// there is nothing to divide by.
     NoBayesianUpdate,
-    /// The Bayesian update is infinite ($a = 100\%$ or $0\%$): any finite update is
+    /// The Bayesian update is infinite ($a = 100\\%$ or $0\\%$): any finite update is
     /// "infinitely under-weighted", which is not a ratio.
     InfiniteBayesianUpdate,
     /// The group has no trials.
@@ -66,7 +66,7 @@ impl WeightRatio {
     }
 }
 
-/// The over/underconfidence gap $g = c'_\text{obs} - c'_\text{Bayes}$ of one trial
+/// The over/underconfidence gap $g = c^\prime_\text{obs} - c^\prime_\text{Bayes}$ of one trial
 /// (positive = overconfident in the initial answer relative to Bayes).
 pub fn confidence_gap(t: &CompletedTrial) -> Result<f64> {
     Ok(t.final_confidence() - t.bayes_final_confidence()?)
@@ -135,11 +135,11 @@ pub struct UpdateSummary {
     pub n: usize,
     /// Mean prior confidence $\bar c$.
     pub mean_prior: f64,
-    /// Mean confidence change $\overline{c'_\text{obs} - c}$.
+    /// Mean confidence change $\overline{c^\prime_\text{obs} - c}$.
     pub mean_change: f64,
-    /// Mean Bayesian change $\overline{c'_\text{Bayes} - c}$.
+    /// Mean Bayesian change $\overline{c^\prime_\text{Bayes} - c}$.
     pub mean_bayes_change: f64,
-    /// Mean gap $\overline{c'_\text{obs} - c'_\text{Bayes}}$ (positive = overconfident).
+    /// Mean gap $\overline{c^\prime_\text{obs} - c^\prime_\text{Bayes}}$ (positive = overconfident).
     pub mean_gap: f64,
     /// Overweighting ratio of the cell.
     pub overweighting: WeightRatio,

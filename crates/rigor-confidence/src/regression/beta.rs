@@ -6,11 +6,11 @@
 //! so $\mathbb E(y_i) = \mu_i$ and $\operatorname{Var}(y_i) = \mu_i(1-\mu_i)/(1+\varphi)$. The
 //! log-likelihood is
 //!
-//! $$\ell(\beta, \varphi) = \sum_i \ln\Gamma(\varphi) - \ln\Gamma(\mu_i\varphi) - \ln\Gamma((1-\mu_i)\varphi)
-//!   + (\mu_i\varphi - 1)\ln y_i + ((1-\mu_i)\varphi - 1)\ln(1-y_i).$$
+//! $$\ell(\beta, \varphi) = \sum_i \ln\Gamma(\varphi) - \ln\Gamma(\mu_i\varphi) - \ln\Gamma((1-\mu_i)\varphi) +
+//!   (\mu_i\varphi - 1)\ln y_i + ((1-\mu_i)\varphi - 1)\ln(1-y_i).$$
 //!
 //! With $y^\*_i = \operatorname{logit} y_i$ and $\mu^\*_i = \psi(\mu_i\varphi) - \psi((1-\mu_i)\varphi)$
-//! the score is $\partial\ell/\partial\beta = \sum_i \varphi (y^\*_i - \mu^\*_i)\,\mu_i(1-\mu_i)\,x_i$
+//! the score is $\partial\ell/\partial\beta = \sum_i \varphi (y^\*_i - \mu^\*_i)\\,\mu_i(1-\mu_i)\\,x_i$
 //! and, in $\tau = \ln\varphi$,
 //! $\partial\ell/\partial\tau = \varphi\sum_i \big[\mu_i(y^\*_i - \mu^\*_i) + \ln(1-y_i) - \psi((1-\mu_i)\varphi) + \psi(\varphi)\big]$.
 //!

@@ -1,21 +1,21 @@
 //! Models A–D: what moves the final confidence in the initially chosen option.
 //!
-//! Each trial gives one row: the response $y = \operatorname{clamp}(c'_\text{obs}, \varepsilon)$
+//! Each trial gives one row: the response $y = \operatorname{clamp}(c^\prime_\text{obs}, \varepsilon)$
 //! (final confidence in the initial answer $i$), the prior log-odds
 //! $L = \operatorname{logit}\operatorname{clamp}(c, \varepsilon)$, the Shown indicator $S$, and
 //! the ideal observer's signed advice evidence $\Delta$ for option $i$
 //! ([`crate::observer::log_odds_update`]: $+\ln\frac{a}{1-a}$ for Same, $-\ln\frac{a}{1-a}$ for
-//! Opposite, 0 for Neutral, with two options). Trials with an infinite $\Delta$ ($a = 100\%$)
+//! Opposite, 0 for Neutral, with two options). Trials with an infinite $\Delta$ ($a = 100\\%$)
 //! are left out and counted, because no finite weight on infinite evidence is meaningful.
 //! With $y \sim \operatorname{Beta}(\mu\varphi, (1-\mu)\varphi)$ and
 //! $\operatorname{logit}\mu = \eta$:
 //!
 //! | model | $\eta$ | bias it allows |
 //! |---|---|---|
-//! | A | $\beta_0 + \beta_c L + w\,\Delta$ | none (a rescaled Bayesian) |
-//! | B | A $+ \, w_\text{shown} S$ | choice-supportive |
-//! | C | $\beta_0 + \beta_c L + w_\text{same}\,\mathbb 1[\text{Same}]\Delta + w_\text{opp}\,\mathbb 1[\text{Opp}]\Delta$ | asymmetric advice |
-//! | D | C $+ \, w_\text{shown} S$ | both |
+//! | A | $\beta_0 + \beta_c L + w\\,\Delta$ | none (a rescaled Bayesian) |
+//! | B | A $+ \\, w_\text{shown} S$ | choice-supportive |
+//! | C | $\beta_0 + \beta_c L + w_\text{same}\\,\mathbb 1[\text{Same}]\Delta + w_\text{opp}\\,\mathbb 1[\text{Opp}]\Delta$ | asymmetric advice |
+//! | D | C $+ \\, w_\text{shown} S$ | both |
 //!
 //! A ⊂ B ⊂ D and A ⊂ C ⊂ D (C = A when $w_\text{same} = w_\text{opp}$). The ideal observer is
 //! $\beta_0 = 0$, $\beta_c = 1$, $w = w_\text{same} = w_\text{opp} = 1$, $w_\text{shown} = 0$.
@@ -115,7 +115,7 @@ pub struct RegressionRow {
     pub advice: AdviceType,
     /// $\Delta$ (finite).
     pub evidence: f64,
-    /// $y = \operatorname{clamp}(c'_\text{obs})$.
+    /// $y = \operatorname{clamp}(c^\prime_\text{obs})$.
     pub y: f64,
 }
 
@@ -126,7 +126,7 @@ pub struct RegressionData {
     pub rows: Vec<RegressionRow>,
     /// The clamp $\varepsilon$ used.
     pub epsilon: f64,
-    /// Trials left out because $\Delta$ is infinite ($a = 100\%$).
+    /// Trials left out because $\Delta$ is infinite ($a = 100\\%$).
     pub excluded_infinite_evidence: usize,
     /// Rows whose response was clamped to $\varepsilon$ or $1 - \varepsilon$. Clamping
     /// censors the tails, which pulls the weights towards zero when many responses sit at
@@ -218,7 +218,7 @@ pub struct ModelFit {
     pub log_likelihood: f64,
     /// Observations $n$.
     pub n: usize,
-    /// Free parameters $k$ (coefficients + φ).
+    /// Free parameters $k$ (coefficients + $\varphi$).
     pub k: usize,
     /// $\mathrm{AIC} = 2k - 2\hat\ell$.
     pub aic: f64,

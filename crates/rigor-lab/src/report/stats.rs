@@ -1,11 +1,11 @@
 //! The statistics a reproduction table needs.
 //!
-//! - [`mean_std`]: mean and sample standard deviation \\(s = \sqrt{\tfrac{1}{k-1}\sum (x_i-\bar x)^2}\\).
-//! - [`paired_t_test`]: \\(t = \bar d / (s_d/\sqrt k)\\) on the differences \\(d_i = b_i - a_i\\)
+//! - [`mean_std`]: mean and sample standard deviation $s = \sqrt{\tfrac{1}{k-1}\sum (x_i-\bar x)^2}$.
+//! - [`paired_t_test`]: $t = \bar d / (s_d/\sqrt k)$ on the differences $d_i = b_i - a_i$
 //!   (k seeds), two-sided p from Student's t with k − 1 degrees of freedom.
 //! - [`mcnemar_exact`]: for paired binary outcomes (the same test sets scored by two
 //!   normalizers), the exact two-sided binomial test on the discordant pairs.
-//! - [`pearson`]: \\(r = \sum (x_i-\bar x)(y_i-\bar y) / \sqrt{\sum (x_i-\bar x)^2 \sum (y_i-\bar y)^2}\\);
+//! - [`pearson`]: $r = \sum (x_i-\bar x)(y_i-\bar y) / \sqrt{\sum (x_i-\bar x)^2 \sum (y_i-\bar y)^2}$;
 //!   [`pearson_bootstrap`]: its percentile bootstrap confidence interval over resampled pairs.
 //! - [`micro_f1`]: micro-averaged F1 of token predictions over a label set.
 
@@ -49,7 +49,7 @@ pub fn mean_std(xs: &[f64]) -> Result<MeanStd> {
 /// Result of a paired t-test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PairedTest {
-    /// Mean difference \\(\bar d\\) (second minus first).
+    /// Mean difference $\bar d$ (second minus first).
     pub mean_diff: f64,
     /// t statistic (`±∞` when all differences are equal and non-zero; 0 when all are 0).
     pub t: f64,
@@ -93,7 +93,7 @@ pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<PairedTest> {
 }
 
 /// Exact two-sided McNemar test: `b` pairs where only the first method is right, `c` where only
-/// the second is. \\(p = \min(1, 2\,P[X \le \min(b,c)])\\), \\(X \sim \mathrm{Bin}(b+c, \tfrac12)\\);
+/// the second is. $p = \min(1, 2\\,P[X \le \min(b,c)])$, $X \sim \mathrm{Bin}(b+c, \tfrac12)$;
 /// 1 when there is no discordant pair.
 pub fn mcnemar_exact(b: u64, c: u64) -> f64 {
     let n = b + c;
@@ -140,12 +140,12 @@ fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
-/// Two-sided p-value of Student's t: \\(I_{\nu/(\nu+t^2)}(\nu/2, 1/2)\\).
+/// Two-sided p-value of Student's t: $I_{\nu/(\nu+t^2)}(\nu/2, 1/2)$.
 fn student_t_two_sided(t: f64, df: f64) -> f64 {
     incomplete_beta(df / 2.0, 0.5, df / (df + t * t)).clamp(0.0, 1.0)
 }
 
-/// Regularised incomplete beta \\(I_x(a,b)\\) (continued fraction, Numerical Recipes §6.4).
+/// Regularised incomplete beta $I_x(a,b)$ (continued fraction, Numerical Recipes §6.4).
 fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
@@ -255,7 +255,7 @@ mod tests {
 }
 
 /// Pearson's correlation coefficient of paired samples
-/// \\(r = \frac{\sum_i (x_i-\bar x)(y_i-\bar y)}{\sqrt{\sum_i (x_i-\bar x)^2}\sqrt{\sum_i (y_i-\bar y)^2}}\\),
+/// $r = \frac{\sum_i (x_i-\bar x)(y_i-\bar y)}{\sqrt{\sum_i (x_i-\bar x)^2}\sqrt{\sum_i (y_i-\bar y)^2}}$,
 /// computed in `f64` after centring (no cancellation from large means).
 ///
 /// # Errors
@@ -355,9 +355,9 @@ pub fn pearson_bootstrap(
 }
 
 /// Micro-averaged F1 of predicted against true token ids over the label set `labels`:
-/// $$ F_1^{\mu} = \frac{2\,TP}{2\,TP + FP + FN}, $$
-/// summing over the labels \\(c\\): \\(TP_c\\) = predicted \\(c\\) and true \\(c\\), \\(FP_c\\) = predicted
-/// \\(c\\) but true \\(\ne c\\), \\(FN_c\\) = true \\(c\\) but predicted \\(\ne c\\). When every
+/// $$ F_1^{\mu} = \frac{2\\,TP}{2\\,TP + FP + FN}, $$
+/// summing over the labels $c$: $TP_c$ = predicted $c$ and true $c$, $FP_c$ = predicted
+/// $c$ but true $\ne c$, $FN_c$ = true $c$ but predicted $\ne c$. When every
 /// prediction and every target lies in `labels` this equals accuracy; a prediction outside
 /// the set (e.g. a separator token where a bit belongs) is a false negative only, which is
 /// how micro-F1 differs from accuracy on an LM's free-form output.

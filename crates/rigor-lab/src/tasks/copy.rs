@@ -1,7 +1,7 @@
 //! Copy of bit strings with a separator, as a next-token-prediction task.
 //!
-//! A sequence is \\(s = (b_1,\dots,b_L,\ \mathrm{SEP},\ b_1,\dots,b_L)\\) with
-//! \\(b_j \sim \mathcal U\\{0,1\\}\\), token ids `0`, `1` and [`SEP`]` = 2` (vocabulary
+//! A sequence is $s = (b_1,\dots,b_L,\ \mathrm{SEP},\ b_1,\dots,b_L)$ with
+//! $b_j \sim \mathcal U\\{0,1\\}$, token ids `0`, `1` and [`SEP`]` = 2` (vocabulary
 //! [`VOCAB`]` = 3`). A decoder-only model reads `inputs = s[..2L]` and predicts
 //! `targets = s[1..]`; only the L positions after the separator are scored (`loss_mask`), since
 //! the bits before it are random.

@@ -1,11 +1,11 @@
 //! Max retrieval (*Softmax is not Enough*, Veličković et al., ICML 2025, Fig. 2 / App. A;
 //! `docs/paper-facts.md` S1).
 //!
-//! A set holds n items. Item i has a priority \\(p_i \sim \mathcal U(0,1)\\) and a class
-//! \\(c_i \sim \mathcal U\\{0,\dots,C-1\\}\\) seen through class-dependent features
-//! \\(f_i = \mathrm{onehot}(c_i) + \sigma\,\varepsilon_i\\), \\(\varepsilon_i \sim \mathcal N(0, I_C)\\).
-//! The item's input vector is \\(x_i = [p_i, f_i] \in \mathbb R^{1+C}\\) and the target is
-//! \\(y = c_{i^\star}\\), \\(i^\star = \arg\max_i p_i\\): the class of the max-priority item.
+//! A set holds n items. Item i has a priority $p_i \sim \mathcal U(0,1)$ and a class
+//! $c_i \sim \mathcal U\\{0,\dots,C-1\\}$ seen through class-dependent features
+//! $f_i = \mathrm{onehot}(c_i) + \sigma\\,\varepsilon_i$, $\varepsilon_i \sim \mathcal N(0, I_C)$.
+//! The item's input vector is $x_i = [p_i, f_i] \in \mathbb R^{1+C}$ and the target is
+//! $y = c_{i^\star}$, $i^\star = \arg\max_i p_i$: the class of the max-priority item.
 //!
 //! Every item is drawn independently, so a trained model sees sets of 16 and can be tested on
 //! sets of any size; the targets are uniform over the classes at every n.

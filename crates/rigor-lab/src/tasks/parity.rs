@@ -1,4 +1,4 @@
-//! Parity: the XOR of a bit string, \\(y = \bigoplus_{j=1}^{L} b_j\\), \\(b_j \sim \mathcal U\\{0,1\\}\\).
+//! Parity: the XOR of a bit string, $y = \bigoplus_{j=1}^{L} b_j$, $b_j \sim \mathcal U\\{0,1\\}$.
 //!
 //! Every bit flips the answer, so a model must attend to all of them — the opposite of max
 //! retrieval's single sharp item.
@@ -6,9 +6,9 @@
 //! Two forms: [`ParityTask::sample`] gives bits and their parity (a classifier's task);
 //! [`ParityTask::sample_prefix`] gives the **language-model form** over the copy task's
 //! alphabet — bits, separator, then every prefix parity
-//! \\(p_k = b_1 \oplus \dots \oplus b_k\\), \\(k = 1..L\\):
-//! \\(s = (b_1..b_L,\ \mathrm{SEP},\ p_1..p_L)\\), scored on the \\(L\\) parities. Position
-//! \\(L + k\\) must combine the bit \\(L + 1\\) places back with the previous parity, so the
+//! $p_k = b_1 \oplus \dots \oplus b_k$, $k = 1..L$:
+//! $s = (b_1..b_L,\ \mathrm{SEP},\ p_1..p_L)$, scored on the $L$ parities. Position
+//! $L + k$ must combine the bit $L + 1$ places back with the previous parity, so the
 //! task needs the same positional look-up as copying.
 
 use burn::tensor::{Device, Int, Tensor};

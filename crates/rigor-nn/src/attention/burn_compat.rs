@@ -213,7 +213,7 @@ impl MultiHeadAttention {
         self.normalizer = normalizer;
     }
 
-    /// $\mathcal N(QK^\top/\sqrt{d_k} \text{ masked})\,V$ per head, then the output
+    /// $\mathcal N(QK^\top/\sqrt{d_k} \text{ masked})\\,V$ per head, then the output
     /// projection — Burn's `forward`, with errors instead of panics.
     ///
     /// NaN in an input reaches the rows that read it; masked entries get exactly zero weight.

@@ -3,7 +3,7 @@
 //! For every head $h$, with $q_i = W_Q^{(h)} x_i$, $k_j = W_K^{(h)} x_j$ (RoPE applied to both
 //! when configured), $v_j = W_V^{(h)} x_j$:
 //!
-//! $$ e_{ij} = s\, q_i^\top k_j \ (\text{masked} \to -\infty), \qquad
+//! $$ e_{ij} = s\\, q_i^\top k_j \ (\text{masked} \to -\infty), \qquad
 //!    \alpha_{i\cdot} = \mathcal N(e_{i\cdot}), \qquad
 //!    o_i = W_O \big[\textstyle\sum_j \alpha_{ij} v_j\big]_{h} $$
 //!
@@ -17,7 +17,7 @@
 //! ([`burn::tensor::module::attention`]: burn-flex's fused naive / flash kernel, CubeCL's
 //! flash attention) whenever that is the same computation — see [`AttentionKernel`]. Every
 //! other normalizer, and every call that returns the weights, runs the composed path
-//! $\mathcal N(s\,QK^\top)V$ with rigor-softmax's kernels. Masks are built on the device
+//! $\mathcal N(s\\,QK^\top)V$ with rigor-softmax's kernels. Masks are built on the device
 //! (no host buffer per call).
 //!
 //! - [`mask`] — causal and key-padding masks.
@@ -261,7 +261,7 @@ impl MultiHeadAttentionConfig {
     }
 }
 
-/// Which implementation computes $\mathcal N(s\,QK^\top)V$.
+/// Which implementation computes $\mathcal N(s\\,QK^\top)V$.
 ///
 /// Both give the same result up to float rounding (tested in `tests/attention.rs` against each
 /// other and against an f64 host computation); fully masked query rows give a zero context
@@ -275,12 +275,12 @@ impl MultiHeadAttentionConfig {
 /// itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AttentionKernel {
-    /// Burn's attention op ([`burn::tensor::module::attention`]) when it computes the same
-    /// thing: the normalizer is a softmax with temperature θ ≥ 1 (scale $s/θ$), the weights are
-    /// not asked for, dropout is inactive, and the device is not an autodiff device — Burn
-    /// 0.22's autodiff backend has no attention backward of its own and falls back to
-    /// composed ops, which is slower than rigor's path with its fused softmax backward
-    /// (`benches/lm_step.rs`, `docs/performance.md`). The composed path otherwise.
+    /// Burn's attention op ([`burn::tensor::module::attention`]) when it computes the same thing:
+    /// the normalizer is a softmax with temperature $\theta \ge 1$ (scale $s/\theta$), the weights
+    /// are not asked for, dropout is inactive, and the device is not an autodiff device — Burn
+    /// 0.22's autodiff backend has no attention backward of its own and falls back to composed ops,
+    /// which is slower than rigor's path with its fused softmax backward (`benches/lm_step.rs`,
+    /// `docs/performance.md`). The composed path otherwise.
     #[default]
     Auto,
     /// Burn's attention op whenever the normalizer and call allow it, autodiff devices
@@ -389,7 +389,7 @@ impl MultiHeadAttention {
     /// Uses any [`Normalize`] implementor — a user's own normalizer, or a built-in's type —
     /// in place of the built-in [`normalizer`](Self::normalizer) until
     /// [`set_normalizer`](Self::set_normalizer) is called again. Attention then always takes
-    /// the composed path, $\mathcal N(s\,QK^\top)V$, with the scores
+    /// the composed path, $\mathcal N(s\\,QK^\top)V$, with the scores
     /// `[batch, heads, s_q, s_k]` handed to [`Normalize::normalize`] (masked keys at
     /// $-\infty$). Like the built-in normalizer it is not a parameter: it is neither recorded
     /// in checkpoints nor in the config (set it again after loading).
@@ -557,7 +557,7 @@ impl MultiHeadAttention {
     }
 
     /// The scale to hand Burn's attention op, when this call may go through it: a softmax
-    /// normalizer with temperature θ is softmax at scale $s/θ$.
+    /// normalizer with temperature $\theta$ is softmax at scale $s/\theta$.
     fn burn_attention_scale(&self, want_weights: bool, q: &Tensor<4>) -> Option<f64> {
         if self.custom.is_some() || self.use_learned {
             return None;

@@ -66,7 +66,7 @@ impl MlpConfig {
     }
 }
 
-/// A multi-layer perceptron $W_L\,\mathrm{GELU}(\cdots \mathrm{GELU}(W_1 x + b_1) \cdots) + b_L$
+/// A multi-layer perceptron $W_L\\,\mathrm{GELU}(\cdots \mathrm{GELU}(W_1 x + b_1) \cdots) + b_L$
 /// over the last dimension. Build with [`MlpConfig`].
 #[derive(Module, Debug)]
 pub struct Mlp {

@@ -1,8 +1,8 @@
 //! A small decoder-only language model for synthetic-task reproductions.
 //!
-//! $$ h^{(0)}_t = E_{x_t} + P_t\ (\text{learned positions only}),\quad
-//!    h^{(\ell)} = \mathrm{Block}_\ell(h^{(\ell-1)}),\quad
-//!    \mathrm{logits}_t = \mathrm{Norm}(h^{(L)}_t)\, W_{out} $$
+//! $$ h^{(0)}\_t = E_{x_t} + P_t\ (\text{learned positions only}),\quad
+//!    h^{(\ell)} = \mathrm{Block}\_\ell(h^{(\ell-1)}),\quad
+//!    \mathrm{logits}\_t = \mathrm{Norm}(h^{(L)}\_t)\\, W_{out} $$
 //!
 //! with causal attention in every block and $W_{out} = E^\top$ when embeddings are tied.
 
@@ -27,7 +27,7 @@ pub enum PositionalEncoding {
     /// NoPE: no positional signal except the causal mask.
     #[default]
     None,
-    /// Learned absolute positions $P \in \mathbb R^{\text{max\_seq\_len} \times d}$ added to
+    /// Learned absolute positions $P \in \mathbb R^{\text{max\\_seq\\_len} \times d}$ added to
     /// the token embeddings.
     Learned,
     /// Rotary encoding of queries and keys in every layer (any rigor-rope variant: RoPE,

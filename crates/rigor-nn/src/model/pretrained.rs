@@ -5,22 +5,22 @@
 //! Per layer $\ell$, with $h$ the residual stream (pre-norm; Gemma 2/3 add the "sandwich"
 //! norms marked †):
 //!
-//! $$ a = \mathrm{Attn}_\ell(\mathrm{N}^{in}_\ell(h)),\quad h \leftarrow h + \mathrm N^{post\text{-}attn\,†}_\ell(a),\quad
-//!    m = \mathrm{MLP}_\ell(\mathrm N^{pre\text{-}mlp}_\ell(h)),\quad h \leftarrow h + \mathrm N^{post\text{-}mlp\,†}_\ell(m) $$
+//! $$ a = \mathrm{Attn}\_\ell(\mathrm{N}^{in}\_\ell(h)),\quad h \leftarrow h + \mathrm N^{post\text{-}attn\\,\dagger}\_\ell(a),\quad
+//!    m = \mathrm{MLP}\_\ell(\mathrm N^{pre\text{-}mlp}\_\ell(h)),\quad h \leftarrow h + \mathrm N^{post\text{-}mlp\\,\dagger}\_\ell(m) $$
 //!
 //! - **Norms**: RMSNorm $x / \sqrt{\overline{x^2} + \epsilon} \odot w$, or Gemma's
 //!   $\odot (1 + w)$ ([`RmsNormStyle`]).
 //! - **Attention**: $n_h$ query heads, $n_{kv}$ key/value heads (GQA; MQA when $n_{kv} = 1$),
 //!   each head of width $d_h$ (not necessarily $d_{model}/n_h$); optional q/k/v biases (Qwen2),
 //!   per-head RMSNorm of $q$ and $k$ before RoPE (Qwen3, Gemma 3); logits
-//!   $s\,q^\top k$ with $s = d_h^{-1/2}$ or Gemma 2/3's `query_pre_attn_scalar`$^{-1/2}$;
+//!   $s\\,q^\top k$ with $s = d_h^{-1/2}$ or Gemma 2/3's `query_pre_attn_scalar`$^{-1/2}$;
 //!   optional soft-capping $c \tanh(e / c)$ (Gemma 2); causal mask, plus a sliding window
 //!   (key $j$ visible from query $i$ iff $0 \le i - j < W$) on the layers that have one;
 //!   then any [`Normalizer`] — the drop-in experiment of *Softmax is not Enough* on a real
 //!   model.
 //! - **RoPE** per layer (a layer may have none: Llama 4's NoPE layers, whose queries are then
 //!   scaled by [`AttnTemperatureTuning`] when configured).
-//! - **MLP**: gated, $W_{down}\,(\phi(W_{gate} x) \odot W_{up} x)$, $\phi$ SiLU (SwiGLU) or
+//! - **MLP**: gated, $W_{down}\\,(\phi(W_{gate} x) \odot W_{up} x)$, $\phi$ SiLU (SwiGLU) or
 //!   tanh-GELU (GeGLU) — [`MlpActivation`].
 //! - **Embedding** scaled by $\sqrt{d_{model}}$ (Gemma) when configured; head tied to the
 //!   embedding or separate; final soft-capping (Gemma 2).
@@ -31,7 +31,7 @@
 //! Everything runs on any Burn device. With a softmax normalizer on a non-autodiff device the
 //! attention product goes through Burn's own attention op (burn-flex's fused naive / flash
 //! kernel: scale, soft-cap, mask, softmax, ·V); every other normalizer, and
-//! [`AttentionKernel::Composed`], runs $\mathcal N(\mathrm{cap}(s\,QK^\top))V$ in composed ops
+//! [`AttentionKernel::Composed`], runs $\mathcal N(\mathrm{cap}(s\\,QK^\top))V$ in composed ops
 //! with rigor-softmax's fused kernels on Flex.
 
 use burn::module::{Module, Param};
@@ -63,13 +63,13 @@ pub enum RmsNormStyle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MlpActivation {
-    /// SiLU $x\,\sigma(x)$ (SwiGLU; HF `silu`).
+    /// SiLU $x\\,\sigma(x)$ (SwiGLU; HF `silu`).
     #[default]
     Silu,
     /// tanh-approximated GELU $\tfrac12 x(1 + \tanh(\sqrt{2/\pi}(x + 0.044715x^3)))$ (GeGLU;
     /// HF `gelu_pytorch_tanh`, Gemma).
     GeluTanh,
-    /// Exact GELU $x\,\Phi(x)$ (HF `gelu`).
+    /// Exact GELU $x\\,\Phi(x)$ (HF `gelu`).
     Gelu,
 }
 
@@ -693,9 +693,9 @@ impl PretrainedAttention {
 impl PretrainedAttention {
     /// The scale to hand Burn's attention op when this call may take it (as
     /// [`AttentionKernel`] says for rigor's own attention): a softmax normalizer (temperature
-    /// θ ≥ 1, scale $s/θ$; exactly θ = 1 when soft-capped, since the cap acts on the scaled
-    /// logits), no weights asked for, and — under [`AttentionKernel::Auto`] — not an autodiff
-    /// device.
+    /// $\theta \ge 1$, scale $s/\theta$; exactly $\theta = 1$ when soft-capped, since the cap acts on
+    /// the scaled logits), no weights asked for, and — under [`AttentionKernel::Auto`] — not an
+    /// autodiff device.
     fn burn_attention_scale(&self, want_weights: bool, q: &Tensor<4>) -> Option<f64> {
         if self.custom.is_some() {
             return None;

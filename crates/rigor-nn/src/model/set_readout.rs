@@ -4,8 +4,8 @@
 //!
 //! For items $x_1..x_n$ (`[batch, n, d_input]`) and query $y$:
 //!
-//! $$ h_i = \mathrm{MLP}_{enc}(x_i),\quad e_i = s\,\langle q(y), W_K h_i\rangle,\quad
-//!    \alpha = \mathcal N(e),\quad \mathrm{logits} = \mathrm{MLP}_{head}\Big(\sum_i \alpha_i W_V h_i\Big) $$
+//! $$ h_i = \mathrm{MLP}\_{enc}(x_i),\quad e_i = s\\,\langle q(y), W_K h_i\rangle,\quad
+//!    \alpha = \mathcal N(e),\quad \mathrm{logits} = \mathrm{MLP}\_{head}\Big(\sum_i \alpha_i W_V h_i\Big) $$
 //!
 //! $q(y)$ is a learned vector ([`QuerySource::Learned`]) or a linear map of a per-example
 //! query input ([`QuerySource::Input`]). Lemma 2.1 says that with bounded logits every
