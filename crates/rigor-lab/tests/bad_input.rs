@@ -4,13 +4,13 @@
 
 use burn::tensor::Device;
 use rigor_lab::LabError;
+use rigor_lab::data::Dataset;
 use rigor_lab::report::Scale;
 use rigor_lab::repro::max_retrieval::{self, MaxRetrievalConfig, MaxRetrievalModelConfig};
 use rigor_lab::repro::optimizer_forgetting::{
     self, OptimizerForgettingConfig, OptimizerKind, OptimizerSpec, Task, TaskKind,
 };
 use rigor_lab::repro::powerprop_sparsity::{self, PowerpropSparsityConfig};
-use rigor_lab::data::Dataset;
 
 fn invalid<T: std::fmt::Debug>(r: Result<T, LabError>, what: &str) {
     match r {

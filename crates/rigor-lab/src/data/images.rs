@@ -26,7 +26,11 @@ impl Dataset {
         if features == 0 || images.len() != labels.len() * features {
             return Err(LabError::InvalidConfig {
                 what: "Dataset::new pixel values",
-                value: format!("{} for {} labels × {features} features", images.len(), labels.len()),
+                value: format!(
+                    "{} for {} labels × {features} features",
+                    images.len(),
+                    labels.len()
+                ),
                 why: "needs labels × features pixel values and features > 0",
             });
         }

@@ -47,7 +47,11 @@ pub fn permute_pixels(data: &Dataset, perm: &[usize]) -> Dataset {
 /// The permuted-pixel sequence: `tasks ≥ 1` copies of `data`, task 0 unpermuted.
 pub fn permuted_tasks(data: &Dataset, tasks: usize, seed: u64) -> Result<Vec<Dataset>> {
     if tasks == 0 {
-        return Err(LabError::config("permuted_tasks tasks", tasks, "must be >= 1"));
+        return Err(LabError::config(
+            "permuted_tasks tasks",
+            tasks,
+            "must be >= 1",
+        ));
     }
     Ok(pixel_permutations(data.features, tasks, seed)
         .iter()

@@ -9,7 +9,7 @@
 //! the `change_of_mind` example ([`plot_change_of_mind`], [`plot_confidence_change`]) and the
 //! report section with the headline table next to the paper's numbers.
 //!
-//! [`reproduction`] holds the experiment itself (design, both agents, analysis, the paper's
+//! [`reproduction`](mod@reproduction) holds the experiment itself (design, both agents, analysis, the paper's
 //! numbers), built from rigor-confidence's parts.
 
 pub mod reproduction;

@@ -21,7 +21,9 @@ use rigor_confidence::measures::change_of_mind::{
     CellRate, Rate, change_of_mind_by_cell, change_of_mind_by_display,
 };
 use rigor_confidence::measures::temperature::{TemperatureFit, apply_temperature, fit_temperature};
-use rigor_confidence::measures::update::{UpdateSummary, WeightRatio, pooled_overweighting, updates_by_cell};
+use rigor_confidence::measures::update::{
+    UpdateSummary, WeightRatio, pooled_overweighting, updates_by_cell,
+};
 use rigor_confidence::regression::bootstrap::{BootstrapResult, bootstrap};
 use rigor_confidence::regression::models::RegressionData;
 use rigor_confidence::regression::selection::{ModelComparison, SelectionConfig, compare_models};

@@ -1,11 +1,11 @@
 //! Training every optimizer on every task sequence and seed, measuring the accuracy matrix,
 //! representations after each task, and the summary and verdict.
 
+use crate::data::Dataset;
+use crate::data::tasks::{class_incremental_tasks, permuted_tasks};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rigor_nn::cross_entropy;
 use rigor_optim::OptimError;
-use crate::data::Dataset;
-use crate::data::tasks::{class_incremental_tasks, permuted_tasks};
 use rigor_optim::metrics::continual::AccuracyMatrix;
 use rigor_optim::metrics::rank::Spectrum;
 use rigor_optim::metrics::similarity::class_mean_cosine;

@@ -1,11 +1,11 @@
 //! Training one Powerprop MLP per (seed, α) with SGD, then pruning it globally by magnitude at
 //! every keep fraction and scoring the test accuracy.
 
+use crate::data::Dataset;
 use burn::module::Module;
 use burn::optim::SgdConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rigor_nn::cross_entropy;
-use crate::data::Dataset;
 use rigor_optim::metrics::pruning::{PruneScope, prune_global_magnitude};
 use rigor_optim::metrics::sparsity::{Threshold, hoyer_sparsity_host, near_zero_fraction_host};
 use serde::{Deserialize, Serialize};
