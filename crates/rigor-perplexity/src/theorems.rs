@@ -5,11 +5,12 @@
 //! | statement | checker | strategies |
 //! |---|---|---|
 //! | §4 iso-perplexity: $\operatorname{pplx}(a^\prime, \gamma - \Delta\gamma) = \operatorname{pplx}(a, \gamma)$ at the critical accuracy $a^\prime$, and a more accurate, more confident model wins | [`check_iso_perplexity`] | [`accuracy_confidence`] |
-//! | §3 Lemma 3.1: a string copied **wrongly** within ξ of the perplexity of one copied right | [`check_lemma_3_1`] | [`bit_string`] |
+//! | §3 Lemma 3.1: a string copied **wrongly** within $\xi$ of the perplexity of one copied right | [`check_lemma_3_1`] | [`bit_string`] |
 //!
 //! Lemma 3.1 is an existence statement for long enough strings: its verdict `holds` when a
 //! counterexample was found; `false` does not refute the lemma (the string may be too short, or
-//! the premise — α copied right with confidence above ½ — may fail; the detail says which).
+//! the premise — $\alpha$ copied right with confidence above $\tfrac12$ — may fail; the detail
+//! says which).
 //!
 //! ```
 //! use rigor_perplexity::theorems::check_iso_perplexity;
@@ -76,9 +77,10 @@ fn pplx_linear(a: f64, gamma: f64) -> f64 {
 }
 
 /// Checks the iso-perplexity relation at $(a, \gamma, \Delta\gamma)$: the critical accuracy
-/// $a^\prime$ ([`critical_accuracy`]) of a model with error rate $\gamma^\prime = \gamma - \Delta\gamma$ ties
-/// on perplexity ($\lvert\operatorname{pplx}(a^\prime, \gamma^\prime) - \operatorname{pplx}(a, \gamma)\rvert
-/// \le$ `tol`, nats), and one of accuracy $a^\prime + 0.01$ beats it (strictly lower perplexity).
+/// $a^\prime$ ([`critical_accuracy`]) of a model with error rate
+/// $\gamma^\prime = \gamma - \Delta\gamma$ ties on perplexity
+/// ($\lvert\operatorname{pplx}(a^\prime, \gamma^\prime) - \operatorname{pplx}(a, \gamma)\rvert \le$
+/// `tol`, nats), and one of accuracy $a^\prime + 0.01$ beats it (strictly lower perplexity).
 /// Two cases; the margins are in nats (the tie's is −|difference|, so 0 when exact).
 /// $\Delta\gamma = \gamma$ (a perfectly confident model,
 /// $a^\prime = 1$) has only the tie's limit and is reported as one case.

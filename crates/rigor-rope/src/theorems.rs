@@ -112,8 +112,7 @@ fn norm(v: &[f64]) -> f64 {
 }
 
 fn readback<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>> {
-    t.try_into_vec_as::<f64>()
-        .map_err(RopeError::from)
+    t.try_into_vec_as::<f64>().map_err(RopeError::from)
 }
 
 fn tolerance(tol: f64) -> Result<f64> {
@@ -211,8 +210,8 @@ pub fn check_relative_position(
 /// Checks claim 3 on `rope`: the head built by [`PositionalHead`] with
 /// [`PositionalHead::scale_for`]`(kind, window, B)` — $B = \max_i\lVert q_i\rVert
 /// \max_j\lVert k_j\rVert$ of the content `[seq, head_dim]` — and rotated by `rope` attends,
-/// from every query $i \ge r^*$, to key $i - r^*$ among the keys $i - W..=i$. The margin of
-/// a query is (peak logit − best other logit) / c.
+/// from every query $i \ge r^\*$, to key $i - r^\*$ among the keys $i - W..=i$. The margin of
+/// a query is $(\text{peak logit} - \text{best other logit}) / c$.
 ///
 /// # Errors
 /// [`RopeError::InvalidParameter`] unless `rope`'s top frequency is $g_0 = 1$ (the
@@ -287,7 +286,7 @@ pub fn check_positional_head(
 /// (`head_dim` entries each, e.g. one head's query and key from your model) at each
 /// distance in `distances`: $\lvert a_k(r) - a_k(0)\rvert \le 2\lvert\sin(r g_k/2)\rvert
 /// \lVert q_k\rVert\lVert k_k\rVert$, computed in f64 on the host. The margin is
-/// (bound − drift) / ‖q_k‖‖k_k‖, violated below −1e-12.
+/// $(\text{bound} - \text{drift}) / \lVert q_k\rVert\lVert k_k\rVert$, violated below −1e-12.
 ///
 /// # Errors
 /// [`RopeError::ShapeMismatch`] for vectors of the wrong length;

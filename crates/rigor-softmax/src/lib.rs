@@ -15,9 +15,9 @@
 //! |---|---|---|
 //! | §2, eq. (1) | softmax with temperature, log-softmax, entropy | [`normalizer::softmax`] |
 //! | §2, Lemma 2.1 | dispersion bounds, tight max-weight bound | [`dispersion::bounds`] |
-//! | §3, Prop. 3.1 | spread ≤ 2 σ_Q σ_K ‖y‖ max‖x‖ | [`dispersion::bounds`], [`dispersion::spectral`] |
+//! | §3, Prop. 3.1 | spread $\delta \le 2\sigma_Q\sigma_K\lVert y\rVert\max_i\lVert x_i\rVert$ | [`dispersion::bounds`], [`dispersion::spectral`] |
 //! | §4, listing | adaptive-temperature softmax | [`normalizer::adaptive`] |
-//! | §4, Fig. 5 | refitting β(H) | [`refit`], [`polynomial`] |
+//! | §4, Fig. 5 | refitting $\beta(H)$ | [`refit`], [`polynomial`] |
 //! | SSMax, arXiv 2501.19399 | scalable softmax | [`normalizer::scalable`] |
 //! | Martins & Astudillo 2016; Peters et al. 2019 | sparsemax, α-entmax | [`normalizer::entmax`] |
 //! | Miller 2023 | softmax1 / quiet softmax | [`normalizer::quiet`] |
@@ -25,7 +25,7 @@
 //! | Vasylenko et al., ICLR 2026 (arXiv 2506.16640) | ASEntmax: α-entmax with a learnable per-head scale $\delta + \beta_h \ln(p + 2)^{\gamma_h}$ | [`normalizer::asentmax`] |
 //! | Zuhri et al. 2025, arXiv 2504.20966 | softpick, the rectified softmax | [`normalizer::softpick`] |
 //! | OpenAI 2025 (gpt-oss) | learnable attention-sink logit in the denominator | [`normalizer::sink`] |
-//! | — | per-row entropy / max weight / support / spread / β | [`dispersion::diagnostics`] |
+//! | — | per-row entropy / max weight / support / spread / $\beta$ | [`dispersion::diagnostics`] |
 //! | — | fused Flex kernels for every normalizer (backend extension) | `kernel` (feature `flex`) |
 //! | §2 Lemma 2.1, §3 Prop. 3.1 as a kit | proptest strategies and checkers returning a verdict, for your own normalizers and heads | `theorems` (feature `proptest`) |
 //! | — | the open trait [`Normalize`] (attention code takes any implementor, a user's own too) | [`normalize`] |

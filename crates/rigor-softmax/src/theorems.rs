@@ -80,24 +80,22 @@ pub const LEMMA_2_1: &str = "Softmax is not Enough, Lemma 2.1 (dispersion bounds
 pub const PROP_3_1: &str = "Softmax is not Enough, Prop. 3.1 (spread bound)";
 
 fn readback<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>> {
-    t.try_into_vec_as::<f64>()
-        .map_err(SoftmaxError::from)
+    t.try_into_vec_as::<f64>().map_err(SoftmaxError::from)
 }
 
 /// Checks Lemma 2.1 on every row of `scores` (`[rows, n]`, `−∞` = masked key) normalised by
-/// `normalizer` at temperature θ: every unmasked weight in $[\tfrac1n e^{-\delta/\theta},
-/// \tfrac1n e^{\delta/\theta}]$ and the largest at most
-/// $e^{\delta/\theta}/(e^{\delta/\theta} + n - 1)$, with $n$ the row's unmasked keys and δ
-/// their spread; `rel_tol` allows for f32
-/// round-off (1e-5 is ample for f32 softmax). θ is the temperature the normalizer applies
-/// (1 for `Normalizer::softmax()`; the lemma with a θ larger than the normalizer's is weaker,
-/// smaller is stronger). Fully masked rows are not cases.
+/// `normalizer` at temperature $\theta$: every unmasked weight in
+/// $[\tfrac1n e^{-\delta/\theta}, \tfrac1n e^{\delta/\theta}]$ and the largest at most
+/// $e^{\delta/\theta}/(e^{\delta/\theta} + n - 1)$, with $n$ the row's unmasked keys and $\delta$
+/// their spread; `rel_tol` allows for f32 round-off (1e-5 is ample for f32 softmax). $\theta$ is
+/// the temperature the normalizer applies (1 for `Normalizer::softmax()`; the lemma with a $\theta$
+/// larger than the normalizer's is weaker, smaller is stronger). Fully masked rows are not cases.
 /// A lower bound $e^{-\delta/\theta}/n$ below `f32::MIN_POSITIVE` (≈ 1.2e-38, i.e.
-/// δ/θ ≳ 87) is not checked: f32 weights underflow to 0 there.
+/// $\delta/\theta \gtrsim 87$) is not checked: f32 weights underflow to 0 there.
 ///
 /// # Errors
 /// [`SoftmaxError::NonFiniteLogits`] for `NaN`/`+∞` scores; [`SoftmaxError::InvalidTemperature`]
-/// for a bad θ; [`SoftmaxError::InvalidParameter`] for a negative or non-finite `rel_tol`;
+/// for a bad $\theta$; [`SoftmaxError::InvalidParameter`] for a negative or non-finite `rel_tol`;
 /// the normalizer's own errors.
 pub fn check_lemma_2_1<N: Normalize + ?Sized>(
     normalizer: &N,
@@ -183,8 +181,8 @@ pub fn check_lemma_2_1<N: Normalize + ?Sized>(
 
 /// Checks Proposition 3.1 for projections `w_q`, `w_k` (`[d_model, d_head]`), a query `y`
 /// (`[d_model]`) and keys `x` (`[n, d_model]`): the spread of $e_i = (yW_Q)\cdot(x_iW_K)$ is at
-/// most $2\sigma_Q\sigma_K\lVert y\rVert\max_i\lVert x_i\rVert$. One case; σ by power iteration
-/// (`rel_tol` absorbs its error, 1e-4 is ample).
+/// most $2\sigma_Q\sigma_K\lVert y\rVert\max_i\lVert x_i\rVert$. One case; $\sigma$ by power
+/// iteration (`rel_tol` absorbs its error, 1e-4 is ample).
 ///
 /// # Errors
 /// As [`prop_3_1`]; [`SoftmaxError::InvalidParameter`] for a bad `rel_tol`.
@@ -231,7 +229,7 @@ fn tolerance(rel_tol: f64) -> Result<()> {
 }
 
 /// Rows of `n ∈ len` logits drawn uniformly from $[-\text{spread}/2, \text{spread}/2]$, so the
-/// row's spread δ is at most `spread` (Lemma 2.1's setting: bounded logits).
+/// row's spread $\delta$ is at most `spread` (Lemma 2.1's setting: bounded logits).
 pub fn row_with_spread(len: Range<usize>, spread: f32) -> impl Strategy<Value = Vec<f32>> {
     let h = (spread / 2.0).abs();
     proptest::collection::vec(-h..=h, len)
@@ -261,7 +259,7 @@ pub fn masked_row(len: Range<usize>, scale: Range<f32>) -> impl Strategy<Value =
     })
 }
 
-/// Temperatures θ in $[0.2, 5]$.
+/// Temperatures $\theta$ in $[0.2, 5]$.
 pub fn temperature() -> impl Strategy<Value = f64> {
     0.2f64..5.0
 }

@@ -43,9 +43,7 @@ pub fn check_logits<const D: usize>(logits: &Tensor<D>) -> Result<()> {
 }
 
 fn count(t: Tensor<1, burn::tensor::Int>) -> Result<usize> {
-    let v: i64 = t
-        .try_into_scalar()
-        .map_err(SoftmaxError::from)?;
+    let v: i64 = t.try_into_scalar().map_err(SoftmaxError::from)?;
     Ok(v as usize)
 }
 

@@ -7,8 +7,8 @@
 //!
 //! - **every token is scored exactly once** — $x_1..x_{n-1}$ without BOS ($x_0$ has no
 //!   context), $x_0..x_{n-1}$ with a BOS token prepended to every window;
-//! - a scored token at position $i$ sees $\min(i, \text{max\_len} - \text{stride})$ tokens of
-//!   context or more (without BOS; with BOS, $\min(i, \text{max\_len} - 1 - \text{stride})$
+//! - a scored token at position $i$ sees $\min(i, \text{max\\_len} - \text{stride})$ tokens of
+//!   context or more (without BOS; with BOS, $\min(i, \text{max\\_len} - 1 - \text{stride})$
 //!   real tokens plus BOS);
 //! - the NLL is pooled over tokens (the HF recipe averages per-window mean losses weighted
 //!   by `trg_len`, which over-counts by one the first window, whose first label has no

@@ -1,8 +1,8 @@
 //! The streaming, mergeable accumulator.
 //!
 //! Per batch: the targets (and mask) are read back and checked on the host, the per-token pass
-//! [`token_stats`] runs on the device, and its `[n, 5]` result (5 floats a token — tiny next
-//! to the `[n, vocab]` logits) is read back in **one** transfer. Everything after that is
+//! [`token_stats`](crate::token_stats) runs on the device, and its `[n, 5]` result (5 floats a
+//! token — tiny next to the `[n, vocab]` logits) is read back in **one** transfer. Everything after that is
 //! `f64` arithmetic on the host: pooled sums, bins, per-sequence values. Reading per-token
 //! values rather than per-batch sums costs $O(n)$ extra transfer and buys exact masking, the
 //! equal-mass ECE, per-sequence values, and an `f64` sum that cannot overflow.

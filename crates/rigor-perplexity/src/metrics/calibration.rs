@@ -2,7 +2,8 @@
 //! and equal-mass binning.
 //!
 //! For bins $B_1..B_K$ of the scored tokens by confidence $c_i = \max_j p_{ij}$,
-//! $$\mathrm{ECE} = \sum_{k} \frac{|B_k|}{N}\\,\bigl|\operatorname{acc}(B_k) - \operatorname{conf}(B_k)\bigr|,$$
+//! $$\mathrm{ECE} = \sum_{k} \frac{|B_k|}{N}\\,
+//!   \bigl|\operatorname{acc}(B_k) - \operatorname{conf}(B_k)\bigr|,$$
 //! with $\operatorname{acc}$ the fraction of tokens whose target attains the maximum and
 //! $\operatorname{conf}$ the mean confidence in the bin (Guo et al., 2017, eq. 3).
 //!

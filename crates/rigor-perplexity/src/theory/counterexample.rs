@@ -4,7 +4,7 @@
 //! **Copy task.** A bit string $b \in \\{0,1\\}^n$ is presented as `b, SEP, b` (token ids from
 //! [`CopyTask`]); the model is teacher-forced on `b, SEP, b_0..b_{n-2}` (length $2n$) and its
 //! logits at positions $n..2n-1$ are scored against $b_0..b_{n-1}$:
-//! $$\operatorname{pplx}_T(b) = -\frac1n\sum_{k} \log T(b \mid o_1..o_{k-1})(b_k).$$
+//! $$\operatorname{pplx}\_T(b) = -\frac1n\sum_{k} \log T(b \mid o_1..o_{k-1})(b_k).$$
 //! The **greedy copy is wrong** iff at some step the target does not attain the maximum logit
 //! (under teacher forcing, the first such step is exactly where greedy decoding first
 //! deviates; ties count as correct, so a tie is never reported as a counterexample).
@@ -279,7 +279,7 @@ impl CounterexampleFinder {
     ///
     /// # Errors
     /// [`PerplexityError::Premise`] if `model` does not copy `alpha` correctly (greedy);
-    /// [`PerplexityError::TooManyCandidates`] if $\sum_{k \le \text{max\_flips}}\binom{n}{k}$
+    /// [`PerplexityError::TooManyCandidates`] if $\sum_{k \le \text{max\\_flips}}\binom{n}{k}$
     /// exceeds the budget; anything [`score`](Self::score) returns.
     pub fn search<M: CausalLm + ?Sized>(
         &self,

@@ -5,12 +5,14 @@
 //!
 //! A model that is $\Delta\gamma$ more confident ($\gamma^\prime = \gamma - \Delta\gamma$) ties on
 //! perplexity at the **critical accuracy**
-//! $$a^\prime = \frac{\operatorname{pplx}(a,\gamma) + \log(\gamma-\Delta\gamma)}{\log(\gamma-\Delta\gamma) - \log(1-\gamma+\Delta\gamma)},$$
+//! $$a^\prime = \frac{\operatorname{pplx}(a,\gamma) + \log(\gamma-\Delta\gamma)}
+//!   {\log(\gamma-\Delta\gamma) - \log(1-\gamma+\Delta\gamma)},$$
 //! and beats it whenever its accuracy exceeds $a^\prime$ — even if $a^\prime < a$: a less accurate,
-//! more confident model can win on perplexity. Solving $\operatorname{pplx}(a, \gamma) = L$
-//! for $a$ gives the iso-perplexity curve of level $L$:
+//! more confident model can win on perplexity. Solving $\operatorname{pplx}(a, \gamma) = L$ for $a$
+//! gives the iso-perplexity curve of level $L$:
 //! $$a_L(\gamma) = \frac{L + \log\gamma}{\log\gamma - \log(1-\gamma)} \qquad (\gamma \ne \tfrac12),$$
-//! of which the critical accuracy is the point $a^\prime = a_{\operatorname{pplx}(a,\gamma)}(\gamma - \Delta\gamma)$.
+//! of which the critical accuracy is the point
+//! $a^\prime = a_{\operatorname{pplx}(a,\gamma)}(\gamma - \Delta\gamma)$.
 
 use serde::{Deserialize, Serialize};
 

@@ -6,7 +6,7 @@
 //! \qquad\text{i.e.}\qquad \operatorname{logit}(c_\theta) = \operatorname{logit}(1-\gamma)/\theta,$$
 //! so every statement about a confidence-$(1-\gamma)$ model at temperature $\theta$ is a
 //! statement about a confidence-$c_\theta$ model at temperature 1:
-//! $\operatorname{pplx}_\theta(a, \gamma) = \operatorname{pplx}(a, 1 - c_\theta)$.
+//! $\operatorname{pplx}\_\theta(a, \gamma) = \operatorname{pplx}(a, 1 - c_\theta)$.
 
 use crate::error::{PerplexityError, Result, finite, in_closed};
 

@@ -23,8 +23,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::config::RopeConfig;
 
-/// Largest position accepted: $2^{32} - 1$. The angle $t\\,g_k$ is formed in `f64`, whose
-/// rounding at $t\\,g_k \approx 2^{32}$ (≈ 5·10⁻⁷ rad) is already that of the `f32` tables;
+/// Largest position accepted: $2^{32} - 1$. The angle $t\\,g_k$ is formed in `f64`, whose rounding
+/// at $t\\,g_k \approx 2^{32}$ ($\approx 5\cdot 10^{-7}$ rad) is already that of the `f32` tables;
 /// beyond it the cos/sin values would no longer be the rotation of that position.
 pub const MAX_POSITION: usize = (1 << 32) - 1;
 

@@ -2,8 +2,9 @@
 //!
 //! With wavelength $\lambda_k = 2\pi/g_k$, $\lambda_\text{high} = L_0/f_\text{high}$,
 //! $\lambda_\text{low} = L_0/f_\text{low}$:
-//! $g_k^\prime = g_k$ if $\lambda_k < \lambda_\text{high}$; $g_k/s$ if $\lambda_k > \lambda_\text{low}$;
-//! otherwise $(1-\mu)\\,g_k/s + \mu\\,g_k$ with $\mu = (L_0/\lambda_k - f_\text{low})/(f_\text{high} - f_\text{low})$.
+//! $g_k^\prime = g_k$ if $\lambda_k < \lambda_\text{high}$; $g_k/s$ if
+//! $\lambda_k > \lambda_\text{low}$; otherwise $(1-\mu)\\,g_k/s + \mu\\,g_k$ with
+//! $\mu = (L_0/\lambda_k - f_\text{low})/(f_\text{high} - f_\text{low})$.
 
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,7 @@
 //!
 //! Per-slot rescale factors $\lambda_k$: $g_k^\prime = 1/(\lambda_k\\,\theta^{2k/d})$, with the
 //! `short_factor` list while the sequence fits in $L_0$ and the `long_factor` list beyond it.
-//! `cos` and `sin` are multiplied by $\sqrt{1 + \ln s / \ln L_0}$, $s = L_\max / L_0$ (1 for
+//! `cos` and `sin` are multiplied by $\sqrt{1 + \ln s / \ln L_0}$, $s = L_{\max} / L_0$ (1 for
 //! $s \le 1$) unless an attention factor is stated.
 //!
 //! Switching lists at $L_0$ changes the rotation of every position: keys cached under the short
@@ -21,7 +21,7 @@ pub struct LongRopeConfig {
     pub long_factor: Vec<f64>,
     /// $L_0$.
     pub original_max_position_embeddings: usize,
-    /// $L_\max$ (the extended context); $s = L_\max / L_0$.
+    /// $L_{\max}$ (the extended context); $s = L_{\max} / L_0$.
     pub max_position_embeddings: usize,
     /// A stated attention factor overrides the formula.
     pub attention_factor: Option<f64>,
@@ -58,7 +58,7 @@ impl LongRopeConfig {
         Ok(())
     }
 
-    /// $s = L_\max / L_0$.
+    /// $s = L_{\max} / L_0$.
     pub fn factor(&self) -> f64 {
         self.max_position_embeddings as f64 / self.original_max_position_embeddings as f64
     }

@@ -1,9 +1,9 @@
 //! NTK-aware base change (bloc97 2023) and its dynamic form (emozilla 2023).
 //!
-//! Static: $\theta^\prime = \theta\\,s^{d/(d-2)}$, so the lowest frequency is divided by exactly $s$
-//! while the highest stays at 1.
+//! Static: $\theta^\prime = \theta\\,s^{d/(d-2)}$, so the lowest frequency is divided by exactly
+//! $s$ while the highest stays at 1.
 //!
-//! Dynamic: with $L = \max(\text{seq\_len}, L_0)$,
+//! Dynamic: with $L = \max(\text{seq\\_len}, L_0)$,
 //! $\theta^\prime = \theta\\,\bigl(sL/L_0 - (s - 1)\bigr)^{d/(d-2)}$ — plain RoPE up to $L_0$, then
 //! recomputed as the sequence grows. Keys cached at an earlier length were rotated with the
 //! earlier base; HF (and this crate) do not re-rotate them. Unlike the other variants, factor

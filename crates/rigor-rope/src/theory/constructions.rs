@@ -97,8 +97,9 @@ impl PositionalHead {
 
     /// The smallest-plus-5 % scale $c$ that keeps the head peaked at $r^*$ over `0..=window`
     /// whatever the other chunks hold, as long as their contribution to any logit is at most
-    /// `content_bound` in absolute value (e.g. $\max_i\lVert q_i^\prime\rVert \max_j \lVert k_j^\prime\rVert$
-    /// for the content parts $q^\prime, k^\prime$): $c = 1.05 \cdot 2B / (1 - \max\cos)$.
+    /// `content_bound` in absolute value (e.g.
+    /// $\max_i\lVert q_i^\prime\rVert \max_j \lVert k_j^\prime\rVert$ for the content parts
+    /// $q^\prime, k^\prime$): $c = 1.05 \cdot 2B / (1 - \max\cos)$.
     ///
     /// # Errors
     /// [`RopeError::InvalidParameter`] if `content_bound` is negative or not finite.

@@ -52,9 +52,7 @@ pub fn first_layer_logits(
 /// [`RopeError::Readback`].
 pub fn causal_row_ranges(logits: Tensor<2>) -> Result<Vec<f64>> {
     let [s, n] = logits.dims();
-    let v = logits
-        .try_into_vec_as::<f32>()
-        .map_err(RopeError::from)?;
+    let v = logits.try_into_vec_as::<f32>().map_err(RopeError::from)?;
     Ok((0..s)
         .map(|i| {
             let row = &v[i * n..i * n + (i + 1).min(n)];

@@ -253,9 +253,7 @@ fn heat(t: f64) -> RGBColor {
 }
 
 fn rows(t: Tensor<2>, h: usize, n: usize) -> Result<Vec<Vec<f64>>> {
-    let v = t
-        .try_into_vec_as::<f32>()
-        .map_err(RopeError::from)?;
+    let v = t.try_into_vec_as::<f32>().map_err(RopeError::from)?;
     Ok((0..h)
         .map(|i| {
             v[i * n..(i + 1) * n]

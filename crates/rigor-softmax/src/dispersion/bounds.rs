@@ -2,14 +2,17 @@
 //!
 //! **Lemma 2.1.** For logits $e_1, \dots, e_n$ with $m \le e_k \le M$, spread
 //! $\delta = M - m$ and temperature $\theta > 0$, every weight satisfies
-//! $$\frac{1}{n} e^{-\delta/\theta} \\;\le\\; \operatorname{softmax}\_\theta(e)\_k \\;\le\\; \frac{1}{n} e^{\delta/\theta},$$
+//! $$\frac{1}{n} e^{-\delta/\theta} \\;\le\\; \operatorname{softmax}\_\theta(e)\_k
+//!   \\;\le\\; \frac{1}{n} e^{\delta/\theta},$$
 //! and the largest weight satisfies the tighter
 //! $$\max_k \operatorname{softmax}_\theta(e)_k \le \frac{e^{\delta/\theta}}{e^{\delta/\theta} + n - 1},$$
-//! attained by one logit at $M$ and $n-1$ at $m$. With δ bounded, every weight → 0 as n → ∞.
+//! attained by one logit at $M$ and $n-1$ at $m$. With $\delta$ bounded, every weight $\to 0$ as
+//! $n \to \infty$.
 //!
 //! **Proposition 3.1.** For a query $y$, keys $x_i$ and logits
 //! $e_i = (y W_Q) \cdot (x_i W_K)$:
-//! $\delta \le 2\\,\sigma_{\max}(W_Q)\\,\sigma_{\max}(W_K)\\,\lVert y\rVert \max_i \lVert x_i\rVert$.
+//! $\delta \le 2\\,\sigma_{\max}(W_Q)\\,\sigma_{\max}(W_K)\\,
+//! \lVert y\rVert \max_i \lVert x_i\rVert$.
 
 use burn::tensor::Tensor;
 use serde::Serialize;
@@ -64,8 +67,8 @@ pub fn lemma_2_1(n: usize, spread: f64, temperature: Temperature) -> Result<Disp
     })
 }
 
-/// The spread δ a row of `n` items needs so that its largest softmax weight can reach
-/// `max_weight` at temperature θ (the inverse of the tight bound):
+/// The spread $\delta$ a row of `n` items needs so that its largest softmax weight can reach
+/// `max_weight` at temperature $\theta$ (the inverse of the tight bound):
 /// $\delta = \theta \ln\bigl((n-1)\\,w/(1-w)\bigr)$, and `0` when $w \le 1/n$.
 ///
 /// It grows like $\theta \ln n$: keeping a head sharp on ever larger inputs needs ever larger

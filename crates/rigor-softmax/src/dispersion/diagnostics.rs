@@ -4,7 +4,7 @@
 //! entropy $H = -\sum_k p_k \log p_k$ (nats, $0\log0 = 0$), max weight $\max_k p_k$,
 //! effective support $e^{H}$ (the number of items a uniform row of the same entropy would
 //! spread over), spread $\delta = \max e - \min e$ over unmasked items, number of unmasked items,
-//! and the inverse temperature β where the normalizer has one.
+//! and the inverse temperature $\beta$ where the normalizer has one.
 
 use burn::tensor::Tensor;
 use serde::Serialize;

@@ -3,8 +3,8 @@
 //! | op | forward | backward |
 //! |---|---|---|
 //! | softmax with temperature, SSMax (fixed `s`), softmax1 | max+count, exp+sum, scale: 3 passes | $\beta\\,p\odot(g-\langle g,p\rangle)$, 2 passes |
-//! | adaptive temperature (§4 of *Softmax is not Enough*) | max, exp+sum, entropy, then exp+sum, scale only where β ≠ 1 | as softmax, plus the path through β(H) unless `detach_beta` |
-//! | sparsemax, α-entmax | max, gather the candidates $x_k > \max x - 1$, exact τ on them, scatter | $s\odot(g-\langle s,g\rangle/\textstyle\sum s)$, $s=p^{2-\alpha}$ |
+//! | adaptive temperature (§4 of *Softmax is not Enough*) | max, exp+sum, entropy, then exp+sum, scale only where $\beta \ne 1$ | as softmax, plus the path through $\beta(H)$ unless `detach_beta` |
+//! | sparsemax, α-entmax | max, gather the candidates $x_k > \max x - 1$, exact $\tau$ on them, scatter | $s\odot(g-\langle s,g\rangle/\textstyle\sum s)$, $s=p^{2-\alpha}$ |
 //!
 //! **Where they run.** [`NormalizerKernels`] is a backend extension implemented for
 //! `Flex` (f32 and f64 rows, rayon over rows, the inner loops vectorised for the widest of
@@ -18,9 +18,9 @@
 //! masked row is all zeros, a row holding `NaN`/`+∞` is all `NaN`. Two deliberate
 //! differences, both towards the exact value: the inverse temperature multiplies
 //! $x - \max x$ rather than $x$ (so huge-but-finite logits cannot overflow to `NaN` under a
-//! large β), and entmax's threshold is exact on the support rather than the end of a
-//! 40-step bisection. The β returned by the fused adaptive path is a diagnostic without
-//! gradient (the weights' gradient does flow through β).
+//! large $\beta$), and entmax's threshold is exact on the support rather than the end of a
+//! 40-step bisection. The $\beta$ returned by the fused adaptive path is a diagnostic without
+//! gradient (the weights' gradient does flow through $\beta$).
 
 mod rows;
 
@@ -50,7 +50,7 @@ use crate::normalizer::softmax::Temperature;
 /// types, so a kernel never meets an invalid temperature or scale.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowKind {
-    /// $\operatorname{softmax}(x/θ)$.
+    /// $\operatorname{softmax}(x/\theta)$.
     Softmax(Temperature),
     /// SSMax, $\operatorname{softmax}((s\ln n)\\,x)$ with `n` the row's unmasked count.
     Scalable(ScalableSoftmax),

@@ -116,7 +116,8 @@ fn nonzero<T: Real>(s: T) -> T {
     if s == T::ZERO { T::ONE } else { s }
 }
 
-/// The paper's entropy estimate $-\sum_k q_k \ln(q_k + ε)$ of $q = e/s$, with $0 \ln 0 = 0$.
+/// The paper's entropy estimate $-\sum_k q_k \ln(q_k + \varepsilon)$ of $q = e/s$, with
+/// $0 \ln 0 = 0$.
 #[inline(always)]
 fn entropy_of_exps<T: Real>(e: &[T], s: T, epsilon: f64) -> T {
     let inv = T::ONE / s;
@@ -128,14 +129,15 @@ fn entropy_of_exps<T: Real>(e: &[T], s: T, epsilon: f64) -> T {
     })
 }
 
-/// Gradient of one softmax-family row: `dx` from the input `x`, the weights `p`, the row's β
+/// Gradient of one softmax-family row: `dx` from the input `x`, the weights `p`, the row's $\beta$
 /// and the upstream gradient `g`.
 ///
 /// For every member $\partial L/\partial y = p \odot (g - \langle g, p\rangle)$ with
 /// $y = \beta x$ (softmax1's weights need not sum to one; the formula is the same). Adaptive
-/// temperature without `detach_beta` adds the path through β(H(x)):
-/// $\beta^\prime(H)\\,\langle \partial L/\partial y, x\rangle\\, q \odot (a - \langle q, a\rangle)$,
-/// $q = \operatorname{softmax}(x)$, $a_k = -\ln(q_k+ε) - q_k/(q_k+ε)$.
+/// temperature without `detach_beta` adds the path through $\beta(H(x))$:
+/// $\beta^\prime(H)\\,\langle \partial L/\partial y, x\rangle\\,
+/// q \odot (a - \langle q, a\rangle)$,
+/// $q = \operatorname{softmax}(x)$, $a_k = -\ln(q_k+\varepsilon) - q_k/(q_k+\varepsilon)$.
 #[inline(always)]
 pub(crate) fn family_row_backward<T: Real>(
     kind: &RowKind,
@@ -210,18 +212,18 @@ fn pow_p(t: f64, p: f64) -> f64 {
 
 /// One α-entmax row with an exact threshold.
 ///
-/// With $x = (α-1)z$ the weights are $[x_k - τ]_+^{p}$, $p = 1/(α-1)$, and $τ \ge \max x - 1$
-/// (the largest entry alone must not exceed mass 1), so only entries with $x_k > \max x - 1$
-/// can be in the support. Those candidates are gathered in one pass, in `f64` (a weight
-/// $(x_k - τ)^p$ with $p < 1$ at the support's edge amplifies any rounding of $x_k - τ$; the
-/// candidates are few, so the wider type costs nothing measurable). On them:
-/// - sparsemax (α = 2): Michelot's projection — $τ = (\sum_S x - 1)/|S|$ over the current
-///   support, drop entries $\le τ$, repeat until nothing drops (exact, finite);
-/// - α = 1.5: the candidates sorted, then for each prefix of size k the closed form
-///   $τ_k = μ_k - \sqrt{(1 - k σ_k^2)/k}$ of $\sum_{i \le k} (x_{(i)} - τ)^2 = 1$; the support
-///   is the largest k with $τ_k \le x_{(k)}$ (Peters et al. 2019, Alg. 2);
-/// - other α: safeguarded Newton on $f(τ) = \sum_S [x_k - τ]_+^p - 1$ inside the bisection
-///   bracket, then renormalised.
+/// With $x = (\alpha-1)z$ the weights are $[x_k - \tau]_+^{p}$, $p = 1/(\alpha-1)$, and
+/// $\tau \ge \max x - 1$ (the largest entry alone must not exceed mass 1), so only entries with
+/// $x_k > \max x - 1$ can be in the support. Those candidates are gathered in one pass, in `f64` (a
+/// weight $(x_k - \tau)^p$ with $p < 1$ at the support's edge amplifies any rounding of
+/// $x_k - \tau$; the candidates are few, so the wider type costs nothing measurable). On them:
+/// - sparsemax ($\alpha = 2$): Michelot's projection — $\tau = (\sum_S x - 1)/|S|$ over the current
+///   support, drop entries $\le \tau$, repeat until nothing drops (exact, finite);
+/// - $\alpha = 1.5$: the candidates sorted, then for each prefix of size $k$ the closed form
+///   $\tau_k = \mu_k - \sqrt{(1 - k \sigma_k^2)/k}$ of $\sum_{i \le k} (x_{(i)} - \tau)^2 = 1$; the
+///   support is the largest $k$ with $\tau_k \le x_{(k)}$ (Peters et al. 2019, Alg. 2);
+/// - other $\alpha$: safeguarded Newton on $f(\tau) = \sum_S [x_k - \tau]_+^p - 1$ inside the
+///   bisection bracket, then renormalised.
 ///
 /// Exact zeros elsewhere. Masked (`−∞`) entries are never candidates; a fully masked row is
 /// all zeros; a row with `NaN`/`+∞` is all `NaN`.
@@ -419,7 +421,7 @@ fn entmax_tau(xs: &[f64], p: f64, n: usize) -> f64 {
 }
 
 /// Gradient of one entmax row: $s \odot (g - \langle s, g\rangle / \sum s)$ with
-/// $s_k = p_k^{2-α}$ on the support and 0 off it (Peters et al. 2019, Prop. 2).
+/// $s_k = p_k^{2-\alpha}$ on the support and 0 off it (Peters et al. 2019, Prop. 2).
 #[inline(always)]
 pub(crate) fn entmax_row_backward<T: Real>(alpha: f64, p: &[T], g: &[T], dx: &mut [T]) {
     let e = T::from_f64(2.0 - alpha);

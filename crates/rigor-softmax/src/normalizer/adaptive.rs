@@ -8,10 +8,10 @@
 //!   \qquad \mathrm{poly}(H) = -0.037H^4 + 0.481H^3 - 2.3H^2 + 4.917H - 1.791$$
 //! $$\operatorname{out} = \operatorname{softmax}(\beta \cdot e)$$
 //!
-//! β = 1/θ ≥ 1 always, so the rule never *raises* the entropy; it only sharpens rows whose
-//! entropy lies where the polynomial exceeds 1 (H ∈ (≈0.849, ≈5.94) for the paper's fit, with
-//! its peak β ≈ 2.42 near H ≈ 4.41). The polynomial is evaluated **highest power first**
-//! (`numpy.polyval` order).
+//! $\beta = 1/\theta \ge 1$ always, so the rule never *raises* the entropy; it only sharpens rows
+//! whose entropy lies where the polynomial exceeds 1 ($H \in (\approx 0.849, \approx 5.94)$ for
+//! the paper's fit, with its peak $\beta \approx 2.42$ near $H \approx 4.41$). The polynomial is
+//! evaluated **highest power first** (`numpy.polyval` order).
 //!
 //! In the paper's code the gradient flows through β (there is no `stop_gradient`), which is the
 //! default here; [`AdaptiveTemperatureConfig::detach_beta`] treats β as a constant instead.
@@ -29,7 +29,7 @@ use crate::validate::{resolve_dim, scale_keeping_masks};
 pub const PAPER_POLYNOMIAL: [f64; 5] = [-0.037, 0.481, -2.3, 4.917, -1.791];
 /// The paper's entropy threshold: rows with H ≤ 0.5 nats are left alone.
 pub const PAPER_THRESHOLD: f64 = 0.5;
-/// The ε inside the paper's entropy, $\log(p + ε)$.
+/// The $\varepsilon$ inside the paper's entropy, $\log(p + \varepsilon)$.
 pub const PAPER_ENTROPY_EPSILON: f64 = 1e-9;
 
 /// Hyper-parameters of the adaptive-temperature rule; the defaults are the paper's.
@@ -41,7 +41,8 @@ pub struct AdaptiveTemperatureConfig {
     pub polynomial: Vec<f64>,
     /// Rows whose entropy (nats) is `<=` this keep β = 1.
     pub threshold: f64,
-    /// ε in the entropy estimate $H = -\sum p \log(p + ε)$; `0` gives the exact entropy.
+    /// $\varepsilon$ in the entropy estimate $H = -\sum p \log(p + \varepsilon)$; `0` gives the
+    /// exact entropy.
     pub entropy_epsilon: f64,
     /// If `true`, β is a constant for autodiff (no gradient flows through the entropy).
     /// The paper's code lets the gradient flow (`false`).
@@ -178,8 +179,8 @@ impl AdaptiveTemperature {
         Ok(self.polynomial.max_on(lo, hi)?.max(1.0))
     }
 
-    /// The paper's entropy estimate $H = \sum_k -p_k\log(p_k + ε)$ of softmax(`logits`), with
-    /// masked entries contributing 0, along a resolved `dim` (kept with size 1).
+    /// The paper's entropy estimate $H = \sum_k -p_k\log(p_k + \varepsilon)$ of softmax(`logits`),
+    /// with masked entries contributing 0, along a resolved `dim` (kept with size 1).
     pub(crate) fn entropy_estimate<const D: usize>(
         &self,
         logits: Tensor<D>,
@@ -229,8 +230,8 @@ impl AdaptiveTemperature {
 /// Adaptive-temperature softmax along `dim` with the rule `rule`
 /// (use `&AdaptiveTemperature::default()` for the paper's).
 ///
-/// $\operatorname{softmax}(\beta(H(e))\\, e)$ — see the [module docs](self) for β(H).
-/// Masked entries get weight 0; a fully masked row has H = 0, β = 1 and all-zero weights.
+/// $\operatorname{softmax}(\beta(H(e))\\, e)$ — see the [module docs](self) for $\beta(H)$.
+/// Masked entries get weight 0; a fully masked row has $H = 0$, $\beta = 1$ and all-zero weights.
 /// Rows with `NaN`/`+∞` are `NaN`. Fused on Flex (see [`crate::kernel`]);
 /// [`adaptive_temperature_softmax_reference`] is the composed version.
 ///

@@ -7,18 +7,18 @@
 //!    s_{h,i} = \delta + \beta_h\\, \big(\ln(p_i + 2)\big)^{\gamma_h}, \qquad
 //!    p_i = k_{\text{len}} - q_{\text{len}} + i , $$
 //!
-//! with $\delta = 1$ a constant, $\beta_h, \gamma_h$ one learnable scalar per head (the
-//! reference initialises $\beta \sim U(0.1, 1)$, $\gamma \sim \mathcal N(0, 0.1)$) and α fixed
-//! (1.5 in the authors' configs). $p_i$ is the **absolute position of query row $i$** (so
-//! $\ln(p_i + 2)$ is ln(visible keys + 1) for a causal row), not the number of unmasked keys:
-//! the scale is SSMax's $s \ln n$ generalised, and sparse α-entmax keeps the largest weight
-//! from dispersing as $n$ grows (*Softmax is not Enough*, Lemma 2.1 does not apply to it).
+//! with $\delta = 1$ a constant, $\beta_h, \gamma_h$ one learnable scalar per head (the reference
+//! initialises $\beta \sim U(0.1, 1)$, $\gamma \sim \mathcal N(0, 0.1)$) and $\alpha$ fixed (1.5 in
+//! the authors' configs). $p_i$ is the **absolute position of query row $i$** (so $\ln(p_i + 2)$ is
+//! $\ln(\text{visible keys} + 1)$ for a causal row), not the number of unmasked keys: the scale is
+//! SSMax's $s \ln n$ generalised, and sparse α-entmax keeps the largest weight from dispersing as
+//! $n$ grows (*Softmax is not Enough*, Lemma 2.1 does not apply to it).
 //!
-//! As the reference code does, the scale multiplies the scores (the query) **before** the mask
-//! is added, so masked entries carry no scale and give no gradient to β or γ. Golden values,
-//! weights and the gradients of the scores, β and γ from the authors' module run with
-//! `entmax==1.3`'s `entmax_bisect`: `tests/golden/new_normalizers/` (formulas as coded in its
-//! README).
+//! As the reference code does, the scale multiplies the scores (the query) **before** the mask is
+//! added, so masked entries carry no scale and give no gradient to $\beta$ or $\gamma$. Golden
+//! values, weights and the gradients of the scores, $\beta$ and $\gamma$ from the authors' module
+//! run with `entmax==1.3`'s `entmax_bisect`: `tests/golden/new_normalizers/` (formulas as coded in
+//! its README).
 //!
 //! Differences from the reference, all where it would give `NaN` or overflow:
 //! - the row maximum (detached) is subtracted before the scale is applied (entmax is
@@ -26,10 +26,10 @@
 //!   scores to `±∞`;
 //! - a fully masked row gives zeros (the reference: `NaN`), rigor's convention for masks.
 //!
-//! $s \le 0$ is not refused (β and γ are learned and may wander): $s = 0$ gives the uniform
-//! distribution over the unmasked keys, $s < 0$ reverses the order of the scores. `NaN` in a
-//! row of scores, in β or in γ makes the affected rows `NaN`; `+∞` scores make the row `NaN`.
-//! On Flex α-entmax runs the fused exact-threshold kernel with its fused backward.
+//! $s \le 0$ is not refused ($\beta$ and $\gamma$ are learned and may wander): $s = 0$ gives the
+//! uniform distribution over the unmasked keys, $s < 0$ reverses the order of the scores. `NaN` in
+//! a row of scores, in $\beta$ or in $\gamma$ makes the affected rows `NaN`; `+∞` scores make the
+//! row `NaN`. On Flex α-entmax runs the fused exact-threshold kernel with its fused backward.
 
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,8 @@ pub struct AsEntmax {
 pub struct AsEntmaxConfig {
     /// α > 1 of α-entmax (fixed, not learned; the authors use 1.5).
     pub alpha: f64,
-    /// The constant δ of $s = \delta + \beta \ell^\gamma$ (finite; the reference's default 1).
+    /// The constant $\delta$ of $s = \delta + \beta \ell^\gamma$ (finite; the reference's
+    /// default 1).
     pub delta: f64,
 }
 

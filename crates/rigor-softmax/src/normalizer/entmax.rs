@@ -4,12 +4,14 @@
 //!   \quad \tau \text{ such that } \textstyle\sum_k \alpha\text{-entmax}(z)\_k = 1$$
 //!
 //! Peters, Niculae & Martins, *Sparse Sequence-to-Sequence Models* (ACL 2019), eq. (9);
-//! α = 2 is sparsemax (Martins & Astudillo, ICML 2016) and α → 1 recovers softmax. Items below
-//! the threshold get weight **exactly 0**, so the largest weight need not shrink like 1/n as
-//! the row grows — the escape from the dispersion of *Softmax is not Enough*, Lemma 2.1.
+//! $\alpha = 2$ is sparsemax (Martins & Astudillo, ICML 2016) and $\alpha \to 1$ recovers
+//! softmax. Items below the threshold get weight **exactly 0**, so the largest weight need not
+//! shrink like $1/n$ as the row grows — the escape from the dispersion of *Softmax is not
+//! Enough*, Lemma 2.1.
 //!
-//! **Forward.** τ is found without gradients: for sparsemax by bisection for the support $S$
-//! followed by the closed form $\tau = (\sum_{k\in S} z_k - 1)/|S|$, for other α by bisection on
+//! **Forward.** $\tau$ is found without gradients: for sparsemax by bisection for the support
+//! $S$ followed by the closed form $\tau = (\sum_{k\in S} z_k - 1)/|S|$, for other $\alpha$ by
+//! bisection on
 //! $\tau \in [\max_k x_k - 1,\ \max_k x_k - n^{1-\alpha}]$ with $x = (\alpha-1)z$,
 //! followed by renormalisation.
 //!
@@ -19,8 +21,8 @@
 //! $p + s \odot (\delta - \langle s, \delta\rangle / \sum s)$, $\delta = z - \operatorname{stopgrad}(z)$,
 //! which is `p` in value and has exactly that Jacobian. Without autodiff the term is skipped.
 //!
-//! **Fused.** On Flex the [kernel](crate::kernel) finds τ exactly on the candidates
-//! $x_k > \max x - 1$ (Michelot's projection for sparsemax, the closed form for α = 1.5,
+//! **Fused.** On Flex the [kernel](crate::kernel) finds $\tau$ exactly on the candidates
+//! $x_k > \max x - 1$ (Michelot's projection for sparsemax, the closed form for $\alpha = 1.5$,
 //! safeguarded Newton otherwise) and `iterations` is not used; [`sparsemax_reference`] and
 //! [`entmax_reference`] run the bisection above.
 //!
@@ -156,7 +158,7 @@ impl Entmax {
     }
 }
 
-/// Sparsemax on detached, row-wise non-empty logits: bisection locates the support, then τ is
+/// Sparsemax on detached, row-wise non-empty logits: bisection locates the support, then $\tau$ is
 /// computed in closed form from it, $\tau = (\sum_{k \in S} z_k - 1)/|S|$, so the result is
 /// exact. (A sort-based closed form needs `sort`/`cumsum`, which gave wrong results on
 /// Burn 0.22.1's wgpu backend here; bisection uses only element-wise ops and reductions.)
@@ -234,7 +236,7 @@ fn jacobian_term<const D: usize>(
 }
 
 /// Sparsemax along `dim`: the Euclidean projection of `z` onto the probability simplex,
-/// $\operatorname{sparsemax}(z) = [z - \tau]_+$ (α-entmax with α = 2).
+/// $\operatorname{sparsemax}(z) = [z - \tau]_+$ (α-entmax with $\alpha = 2$).
 ///
 /// # Errors
 /// [`SoftmaxError::DimOutOfRange`] if `dim` does not exist.

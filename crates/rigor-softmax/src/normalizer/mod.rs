@@ -187,9 +187,9 @@ impl Normalizer {
         Ok(self.apply_resolved(logits, d))
     }
 
-    /// As [`apply`](Normalizer::apply), also returning the per-row inverse temperature β that
-    /// multiplied the logits (size-1 `dim`): `1/θ` for softmax, β(H) for adaptive, $s\ln n$ for
-    /// SSMax, and `None` for normalizers without one (sparsemax, entmax, softmax1).
+    /// As [`apply`](Normalizer::apply), also returning the per-row inverse temperature $\beta$ that
+    /// multiplied the logits (size-1 `dim`): $1/\theta$ for softmax, $\beta(H)$ for adaptive,
+    /// $s\ln n$ for SSMax, and `None` for normalizers without one (sparsemax, entmax, softmax1).
     ///
     /// # Errors
     /// As [`apply`](Normalizer::apply).

@@ -6,9 +6,9 @@
 //!
 //! computed as the authors' reference (`naive_softpick_attn.py`, `softpick(x, dim, eps=1e-8)`)
 //! computes it, after a shift by $m$: $u_j = e^{x_j - m} - e^{-m}$,
-//! $w_i = \operatorname{ReLU}(u_i) / (\sum_j |u_j| + \varepsilon)$ (so ε acts as $\varepsilon e^{m}$
-//! unshifted). Entries with $x_i \le 0$ get weight exactly 0 and rows sum to less than one
-//! whenever some entry is negative. Golden values from that reference:
+//! $w_i = \operatorname{ReLU}(u_i) / (\sum_j |u_j| + \varepsilon)$ (so $\varepsilon$ acts as
+//! $\varepsilon e^{m}$ unshifted). Entries with $x_i \le 0$ get weight exactly 0 and rows sum to
+//! less than one whenever some entry is negative. Golden values from that reference:
 //! `tests/golden/new_normalizers/`.
 //!
 //! Differences from the reference, all where it would give `NaN`:

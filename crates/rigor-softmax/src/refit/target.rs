@@ -72,10 +72,11 @@ fn target_weight(row: &[f64], target: usize, beta: f64) -> f64 {
     1.0 / denom
 }
 
-/// The smallest β ∈ [1, `max_beta`] at which item `target` of `row` gets softmax weight at
-/// least `target_weight` (β = `max_beta` if even that is not enough). `−∞` entries are masks.
+/// The smallest $\beta \ge 1$, at most `max_beta`, at which item `target` of `row` gets softmax
+/// weight at least `target_weight` ($\beta =$ `max_beta` if even that is not enough). `−∞` entries
+/// are masks.
 ///
-/// The target's weight $1/\sum_j e^{\beta(z_j - z_t)}$ increases with β exactly when the
+/// The target's weight $1/\sum_j e^{\beta(z_j - z_t)}$ increases with $\beta$ exactly when the
 /// target is the row's strict maximum, so the answer is found by bisection (to 1e-12).
 ///
 /// # Errors
@@ -188,7 +189,7 @@ pub fn collect_samples(
     Ok(set)
 }
 
-/// $\sum_k -p_k \log(p_k + ε)$ of softmax(row) in f64, masks skipped.
+/// $\sum_k -p_k \log(p_k + \varepsilon)$ of softmax(row) in f64, masks skipped.
 fn entropy_estimate(row: &[f32], eps: f64) -> f64 {
     let m = row
         .iter()
