@@ -225,7 +225,16 @@ fn a_late_read_still_names_the_first_non_finite_step_and_a_bad_loss_shape_is_an_
             |m: &scalar::Scalar, _| Ok(Tensor::cat(vec![m.w.val(), m.w.val()], 0)),
         )
         .unwrap_err();
-    assert!(matches!(err, LabError::Readback { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            LabError::InvalidConfig {
+                what: "loss closure output shape",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
