@@ -87,7 +87,7 @@ pub mod measures;
 pub mod observer;
 pub mod regression;
 pub mod runner;
-mod seed;
+pub mod seed;
 
 pub use agent::{
     Agent, AgentError, BayesianAgent, BiasParams, BiasedAgent, HttpAgent, HttpAgentConfig,

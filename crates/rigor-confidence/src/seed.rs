@@ -7,8 +7,9 @@
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 
-/// FNV-1a over the seed's bytes and each part (parts separated by a 0xff byte).
-pub(crate) fn derive_seed(seed: u64, parts: &[&str]) -> u64 {
+/// FNV-1a over the seed's bytes and each part (each part preceded by a 0xff byte), then the
+/// SplitMix64 finaliser: the seed of the ChaCha8 stream named by `parts` under `seed`.
+pub fn derive_seed(seed: u64, parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |b: u8| {
         h ^= u64::from(b);
@@ -30,8 +31,8 @@ fn splitmix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A ChaCha8 generator for the choice named by `parts` under `seed`.
-pub(crate) fn rng(seed: u64, parts: &[&str]) -> ChaCha8Rng {
+/// The ChaCha8 generator for the choice named by `parts` under `seed`.
+pub fn rng(seed: u64, parts: &[&str]) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(derive_seed(seed, parts))
 }
 

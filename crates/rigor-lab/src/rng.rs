@@ -11,22 +11,11 @@ use rand::{RngExt, SeedableRng};
 /// The generator every task and the training loop draw from.
 pub type LabRng = ChaCha8Rng;
 
-/// A stable 64-bit seed for the stream named `label` under `seed` (FNV-1a, then SplitMix64).
+/// A stable 64-bit seed for the stream named `label` under `seed` (FNV-1a, then SplitMix64):
+/// rigor-confidence's [`derive_seed`](rigor_confidence::seed::derive_seed) with the one part
+/// `label`, so the lab and the change-of-mind runs share one seed derivation.
 pub fn derive_seed(seed: u64, label: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed
-        .to_le_bytes()
-        .into_iter()
-        .chain([0xff])
-        .chain(label.bytes())
-    {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    rigor_confidence::seed::derive_seed(seed, &[label])
 }
 
 /// The ChaCha8 stream named `label` under `seed`.

@@ -248,7 +248,7 @@ pub struct PretrainedDecoder {
 
 /// Random initial values, for [`PretrainedDecoderConfig::init_random`].
 struct RandomSource {
-    state: u64,
+    rng: rand::rngs::ChaCha8Rng,
     std: f32,
     /// Norm weights are drawn around this (1, or 0 for Gemma's stored $w$ of $1 + w$).
     norm_center: f32,
@@ -261,13 +261,9 @@ impl WeightSource for RandomSource {
         Ok(Some(
             (0..n)
                 .map(|_| {
-                    // splitmix64 → uniform(−1, 1)·std·√3 (variance std²)
-                    self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                    let mut z = self.state;
-                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                    z ^= z >> 31;
-                    let u = (z >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+                    // ChaCha8 → uniform(−1, 1)·std·√3 (variance std²), 24 random bits
+                    let z: u32 = rand::RngExt::random(&mut self.rng);
+                    let u = (z >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
                     if norm {
                         self.norm_center + 0.1 * u
                     } else {
@@ -350,7 +346,7 @@ impl PretrainedDecoderConfig {
     /// As [`validate`](Self::validate).
     pub fn init_random(&self, seed: u64, device: &Device) -> NnResult<PretrainedDecoder> {
         let mut source = RandomSource {
-            state: seed,
+            rng: rand::SeedableRng::seed_from_u64(seed),
             std: 0.02,
             // Gemma stores w with 1 + w the effective weight; effective weights stay near 1.
             norm_center: match self.norm_style {

@@ -2,23 +2,21 @@
 #![allow(dead_code)]
 
 use burn::tensor::{Device, Tensor, TensorData};
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rigor_rope::Layout;
 
-/// A small deterministic generator (splitmix64) with Box–Muller normals, so statistical
-/// tests are seeded and reproducible on every machine.
-pub struct SeededRng(u64);
+/// A seeded generator (rand's ChaCha8, the one the rest of rigor draws from) with Box–Muller
+/// normals, so statistical tests are seeded and reproducible on every machine.
+pub struct SeededRng(ChaCha8Rng);
 
 impl SeededRng {
     pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9E37_79B9_7F4A_7C15)
+        Self(ChaCha8Rng::seed_from_u64(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.random::<u64>()
     }
 
     /// Uniform in (0, 1).
