@@ -3,23 +3,27 @@
 //! $$\operatorname{softmax}_1(z)_k = \frac{e^{z_k}}{1 + \sum_j e^{z_j}}$$
 //!
 //! An implicit extra logit fixed at 0 lets a head attend to "nothing": the weights sum to
-//! $1 - 1/(1 + \sum_j e^{z_j}) < 1$. Computed stably with the shift $m = \max(0, \max_j z_j)$:
-//! $e^{z_k - m} / (e^{-m} + \sum_j e^{z_j - m})$.
+//! $1 - 1/(1 + \sum_j e^{z_j}) < 1$. The reference is Burn's `quiet_softmax`, computed stably
+//! with the shift $m = \max_j z_j$: $e^{z_k - m} / (e^{-m} + \sum_j e^{z_j - m})$; the fused Flex
+//! kernel shifts by $\max(0, m)$.
 
 use burn::tensor::Tensor;
+use burn::tensor::activation::quiet_softmax;
 
 use crate::error::Result;
 use crate::normalizer::Normalizer;
-use crate::normalizer::softmax::safe_row_max;
 use crate::validate::resolve_dim;
 
-/// Softmax1 along a resolved `dim`.
+/// Softmax1 along a resolved `dim`: Burn's own [`quiet_softmax`] (the same op: shift by the
+/// detached row maximum, a fully masked row's maximum replaced by 0 so its weights are
+/// $e^{-\infty}/1 = 0$), with rigor's guard for rows of no items (Burn's `max_dim` panics on a
+/// size-0 dim). Compared with a shift by $\max(0, \max_j z_j)$, a row whose maximum is below
+/// about −88 gets weights 0 instead of values below `f32`'s smallest normal.
 pub(crate) fn softmax1_resolved<const D: usize>(logits: Tensor<D>, dim: usize) -> Tensor<D> {
-    // max(0, row max); a fully masked row has safe max 0, so its weights are exp(−∞)/1 = 0.
-    let m = safe_row_max(&logits, dim).clamp_min(0.0);
-    let e = (logits - m.clone()).exp();
-    let denominator = e.clone().sum_dim(dim) + m.neg().exp();
-    e / denominator
+    if logits.dims()[dim] == 0 {
+        return logits;
+    }
+    quiet_softmax(logits, dim)
 }
 
 /// Softmax1 along `dim`: $e^{z_k} / (1 + \sum_j e^{z_j})$. Rows may sum to less than one.
