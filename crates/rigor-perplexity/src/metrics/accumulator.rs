@@ -342,11 +342,14 @@ impl PerplexityAccumulator {
                 batch.confidence_sum += confidence;
                 batch.entropy_sum += f64::from(row[ENTROPY]);
                 batch.brier_sum += f64::from(row[BRIER]);
-                // The confidence 1/S is in (0, 1] for a row with a finite NLL.
-                let k = equal_width_index(confidence, bins.len()).unwrap_or(0);
+                // 1/S is in (0, 1] in exact arithmetic; an approximate exp (a GPU's) may put it
+                // an ulp above 1, so clamp before binning (a NaN confidence cannot get here:
+                // its NLL is NaN and was refused above).
+                let confidence = confidence.clamp(0.0, 1.0);
+                let k = equal_width_index(confidence, bins.len()).unwrap_or(bins.len() - 1);
                 bins[k].add(confidence, correct);
                 if self.config.keep_samples {
-                    samples.push((row[CONFIDENCE], correct));
+                    samples.push((confidence as f32, correct));
                 }
                 let seq = &mut per_seq[i / row_len];
                 seq.nll_sum += nll;
