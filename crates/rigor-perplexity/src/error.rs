@@ -129,7 +129,9 @@ impl core::fmt::Display for ModelError {
 
 impl std::error::Error for ModelError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
+        // Transparent: this wrapper displays Burn's error itself, so the chain continues
+        // with that error's own source (no message printed twice).
+        self.0.source()
     }
 }
 
@@ -187,8 +189,8 @@ pub(crate) fn readback(e: burn::tensor::TensorReadError) -> PerplexityError {
 }
 
 /// Burn's [`TensorReadError`](burn::tensor::TensorReadError), shared (`Arc`) so that
-/// [`PerplexityError`] stays `Clone` and `PartialEq`; two are equal when their messages are. The
-/// error itself is the [`source`](std::error::Error::source).
+/// [`PerplexityError`] stays `Clone` and `PartialEq`; two are equal when their messages are. It
+/// displays Burn's error; its [`source`](std::error::Error::source) is that error's own.
 #[derive(Debug, Clone)]
 pub struct ReadbackError(std::sync::Arc<burn::tensor::TensorReadError>);
 

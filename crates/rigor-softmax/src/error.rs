@@ -130,8 +130,8 @@ pub(crate) fn finite(name: &'static str, value: f64) -> Result<f64> {
 }
 
 /// Burn's [`TensorReadError`](burn::tensor::TensorReadError), shared (`Arc`) so that
-/// [`SoftmaxError`] stays `Clone` and `PartialEq`; two are equal when their messages are. The
-/// error itself is the [`source`](std::error::Error::source).
+/// [`SoftmaxError`] stays `Clone` and `PartialEq`; two are equal when their messages are. It
+/// displays Burn's error; its [`source`](std::error::Error::source) is that error's own.
 #[derive(Debug, Clone)]
 pub struct ReadbackError(std::sync::Arc<burn::tensor::TensorReadError>);
 
@@ -161,6 +161,8 @@ impl core::fmt::Display for ReadbackError {
 
 impl std::error::Error for ReadbackError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
+        // Transparent: this wrapper displays Burn's error itself, so the chain continues
+        // with that error's own source (no message printed twice).
+        self.0.source()
     }
 }
