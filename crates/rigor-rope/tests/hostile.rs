@@ -51,11 +51,19 @@ fn inputs() -> Vec<(&'static str, Vec<f32>)> {
     ]
 }
 
+/// The coordinates of chunk `k`, written out (not the crate's own `Layout::chunk_coords`).
+fn pair(layout: Layout, k: usize) -> (usize, usize) {
+    match layout {
+        Layout::HalfSplit => (k, k + D / 2),
+        Layout::Interleaved => (2 * k, 2 * k + 1),
+    }
+}
+
 /// The rotation of one token's head vector at position `p` in `f64`.
 fn oracle(x: &[f32], p: f64, layout: Layout, inv_freq: &[f64]) -> Vec<f64> {
     let mut y: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
     for (k, &g) in inv_freq.iter().enumerate() {
-        let (i, j) = layout.chunk_coords(k, D);
+        let (i, j) = pair(layout, k);
         let (a, b) = (f64::from(x[i]), f64::from(x[j]));
         let (s, c) = (p * g).sin_cos();
         y[i] = a * c - b * s;
@@ -73,8 +81,11 @@ fn check(got: &[f32], want: &[f64], x: &[f32], layout: Layout, tol: f64) -> Outc
     let max = f64::from(f32::MAX);
     for (c, (&a, &b)) in got.iter().zip(want).enumerate() {
         let t = c % D;
-        let slot = layout.slot_of(t, D);
-        let (i, j) = layout.chunk_coords(slot, D);
+        let slot = match layout {
+            Layout::HalfSplit => t % (D / 2),
+            Layout::Interleaved => t / 2,
+        };
+        let (i, j) = pair(layout, slot);
         let base = c - t;
         let norm = f64::from(x[base + i]).hypot(f64::from(x[base + j]));
         let a = f64::from(a);

@@ -170,7 +170,7 @@ pub fn softpick_oracle(x: &[f64]) -> Vec<f64> {
             if v == f64::NEG_INFINITY {
                 0.0
             } else {
-                (v - m).exp() - (-m).exp()
+                (v - m).exp_m1() - (-m).exp_m1()
             }
         })
         .collect();
