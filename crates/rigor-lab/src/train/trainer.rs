@@ -142,7 +142,9 @@ impl Trainer {
     /// no metrics is not recorded.
     ///
     /// # Errors
-    /// Any error the loss closure or the evaluation hook returns (training stops there), [`LabError::NonFiniteLoss`] if the loss becomes
+    /// Any error the loss closure or the evaluation hook returns (training stops there);
+    /// [`LabError::InvalidConfig`] if the loss closure returns a tensor that is not `[1]`;
+    /// [`LabError::NonFiniteLoss`] if the loss becomes
     /// `NaN`/`∞` (found when the losses are read back, every
     /// [`TrainConfig::loss_read_every`] steps; the error names the first such step),
     /// [`LabError::Readback`] if the loss cannot be read, checkpoint errors.

@@ -45,8 +45,8 @@ pub const ENTROPY: usize = 3;
 /// Column of [`token_stats`]: the multi-class Brier score $\sum_j (p_j - [j=t])^2$.
 pub const BRIER: usize = 4;
 
-/// Per-token statistics of `logits` `[n, vocab]` against `targets` `[n]` (every target must be
-/// in `0..vocab`; the accumulator guarantees it), as an `[n, STATS]` tensor with the columns
+/// Per-token statistics of `logits` `[n, vocab]` against `targets` `[n]` (every target in
+/// `0..vocab`, checked), as an `[n, STATS]` tensor with the columns
 /// [`HALF_NLL`], [`CORRECT`], [`CONFIDENCE`], [`ENTROPY`], [`BRIER`] (see the module docs for
 /// the formulas).
 ///

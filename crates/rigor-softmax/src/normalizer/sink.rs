@@ -22,7 +22,8 @@ use crate::validate::resolve_dim;
 /// for one learnable sink per head of `[batch, heads, s_q, s_k]` scores. Gradients flow to
 /// both (`∂w_k/∂b = −w_k · p_sink`, `p_sink = e^b/(e^b + Σ_j e^{z_j})`).
 ///
-/// Masked (`−∞`) logits get weight 0; a fully masked row gives zeros (all mass on the sink);
+/// Masked (`−∞`) logits get weight 0; a fully masked row gives zeros (all mass on the sink;
+/// with a `−∞` sink too, nothing is left to normalise and the row is `NaN`);
 /// a `NaN` or `+∞` logit, or a `NaN` / `+∞` sink, makes the row `NaN` (`+∞` sink: `0/∞`
 /// would be a silent 0, so rigor returns `NaN` there as the reference code's softmax does).
 ///

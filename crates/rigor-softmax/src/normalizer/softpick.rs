@@ -27,7 +27,7 @@ use burn::tensor::Tensor;
 pub const SOFTPICK_EPS: f64 = 1e-8;
 
 /// $e^y - 1$ without cancellation near 0: the degree-7 Taylor polynomial for $|y| < 0.1$
-/// (error below $10^{-12}$ relative), `exp(y) − 1` elsewhere. The polynomial branch sees `y`
+/// (relative error below $3 \\cdot 10^{-12}$), `exp(y) − 1` elsewhere. The polynomial branch sees `y`
 /// clamped to that range, so neither branch's gradient is `NaN` at `y = −∞`.
 fn expm1<const D: usize>(y: Tensor<D>) -> Tensor<D> {
     let small = y.clone().abs().lower_elem(0.1);
