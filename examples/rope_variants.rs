@@ -196,18 +196,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. a(r) for a fixed q, k: query at position r, key at 0, through the device path
     let distances: Vec<usize> = (0..=args.max_distance).collect();
     let n = distances.len();
-    let mut rng = args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut normal = || {
-        // Box–Muller on xorshift
-        let mut u = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            ((rng >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
-        let (a, b) = (u(), u());
-        ((-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()) as f32
-    };
+    // Standard normals from rigor-lab's seeded ChaCha8 stream.
+    let mut rng = rigor::lab::rng::rng(args.seed, "rope_variants/qk");
+    let mut normal = || rigor::lab::rng::normal(&mut rng);
     let q: Vec<f32> = (0..d).map(|_| normal()).collect();
     let k: Vec<f32> = (0..d).map(|_| normal()).collect();
     let logit_variants: Vec<(String, RopeConfig)> = variants(&args)

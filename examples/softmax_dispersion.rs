@@ -53,18 +53,15 @@ struct Results {
     series: Vec<Series>,
 }
 
-/// Item 0 at δ, the rest uniform in [0, δ/2] from a small xorshift generator.
+/// Item 0 at δ, the rest uniform in [0, δ/2] from rigor-lab's seeded ChaCha8 stream.
 fn row(n: usize, delta: f32, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut rng = rigor::lab::rng::rng(seed, "softmax_dispersion/row");
     (0..n)
         .map(|i| {
             if i == 0 {
                 return delta;
             }
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 24) as f32 * delta / 2.0
+            rigor::lab::rng::uniform(&mut rng) * delta / 2.0
         })
         .collect()
 }

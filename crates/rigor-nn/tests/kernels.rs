@@ -58,15 +58,12 @@ fn assert_grads(got: &[f32], want: &[f64], what: &str) {
     }
 }
 
+/// Uniform in [−scale, scale) from a seeded ChaCha8 stream (24 random bits each).
 fn spread(n: usize, seed: u64, scale: f32) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(seed);
     (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-        })
+        .map(|_| ((rng.random::<u32>() >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0) * scale)
         .collect()
 }
 

@@ -125,13 +125,8 @@ fn fused_path_is_taken_on_flex_and_flex_autodiff() {
 #[test]
 fn the_parallel_path_and_autodiff_devices_equal_the_reference() {
     let (n, v) = (257, 3001);
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut rng = <rand::rngs::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(7);
+    let mut next = || (rand::RngExt::random::<u32>(&mut rng) >> 8) as f32 / (1u32 << 24) as f32;
     let rows: Vec<Vec<f32>> = (0..n)
         .map(|_| (0..v).map(|_| 20.0 * next() - 10.0).collect())
         .collect();
