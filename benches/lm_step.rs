@@ -1,5 +1,5 @@
-//! One training step of rigor-nn's decoder LM at issue 12's shape — d = 256, 4 layers,
-//! 4 heads, RoPE, byte vocabulary (256), batch 16 × sequence 256 (257 tokens per row for the
+//! One training step of rigor-nn's decoder LM at the shape of the performance target
+//! (`docs/performance.md`) — d = 256, 4 layers, 4 heads, RoPE, byte vocabulary (256), batch 16 × sequence 256 (257 tokens per row for the
 //! shifted targets), d_ff = 4d, LayerNorm, no dropout — forward, backward and an AdamW
 //! update, on `Device::flex().autodiff()`, with each attention implementation
 //! ([`AttentionKernel`](rigor::nn::AttentionKernel): rigor's composed path, which `Auto`

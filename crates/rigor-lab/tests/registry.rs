@@ -1,5 +1,5 @@
 //! The registry the `reproduce` example walks: names are unique and folder-safe, every paper
-//! reproduction is in it, and the change-of-mind entry (issue 7) runs at tiny scale and writes
+//! reproduction is in it, and the change-of-mind entry runs at tiny scale and writes
 //! its section, figures and results.
 
 use burn::tensor::Device;

@@ -68,8 +68,8 @@ fn scale_in_place<T: Real>(out: &mut [T], s: T) {
 /// One softmax-family row: writes the weights into `out` and returns β.
 ///
 /// Unlike the reference, the inverse temperature multiplies `x − max` rather than `x`, so a
-/// large β or SSMax scale cannot overflow huge-but-finite logits (issue 17's "overflow from
-/// rigor's own scaling").
+/// large β or SSMax scale cannot overflow huge-but-finite logits (`tests/hostile.rs` holds
+/// such rows).
 #[inline(always)]
 pub(crate) fn family_row<T: Real>(kind: &RowKind, x: &[T], out: &mut [T]) -> T {
     let (m, n) = max_and_count(x);
