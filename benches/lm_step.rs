@@ -1,7 +1,8 @@
 //! One training step of rigor-nn's decoder LM at the shape of the performance target
-//! (`docs/performance.md`) — d = 256, 4 layers, 4 heads, RoPE, byte vocabulary (256), batch 16 × sequence 256 (257 tokens per row for the
-//! shifted targets), d_ff = 4d, LayerNorm, no dropout — forward, backward and an AdamW
-//! update, on `Device::flex().autodiff()`, with each attention implementation
+//! (`docs/performance.md`) — d = 256, 4 layers, 4 heads, RoPE, byte vocabulary (256),
+//! batch 16 × sequence 256 (257 tokens per row for the shifted targets), d_ff = 4d,
+//! LayerNorm, no dropout — forward, backward and an AdamW update, on
+//! `Device::flex().autodiff()`, with each attention implementation
 //! ([`AttentionKernel`](rigor::nn::AttentionKernel): rigor's composed path, which `Auto`
 //! picks on autodiff devices, and Burn's attention op, which Burn 0.22's autodiff backend
 //! composes from primitive ops). `lm_forward/flex` times the inference forward (logits of the
