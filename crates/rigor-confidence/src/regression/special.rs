@@ -2,6 +2,8 @@
 //! $\psi$ for the beta likelihood, the regularised incomplete beta and Student's t (positive
 //! arguments).
 
+use crate::error::{ConfidenceError, Result};
+
 /// $\ln\Gamma(x)$ for $x > 0$: Lanczos approximation ($g = 7$, 9 terms; relative error
 /// below $10^{-13}$), with the reflection formula below $x = 0.5$.
 pub fn ln_gamma(x: f64) -> f64 {
@@ -41,25 +43,58 @@ pub fn digamma(mut x: f64) -> f64 {
 }
 
 /// Two-sided p-value of Student's t with $\nu$ degrees of freedom:
-/// $I_{\nu/(\nu+t^2)}(\nu/2, 1/2)$ (rigor-lab's Welch tests use it).
-pub fn student_t_two_sided(t: f64, df: f64) -> f64 {
-    incomplete_beta(df / 2.0, 0.5, df / (df + t * t)).clamp(0.0, 1.0)
+/// $I_{\nu/(\nu+t^2)}(\nu/2, 1/2)$ (rigor-lab's paired t-test uses it). $t = \pm\infty$
+/// gives 0.
+///
+/// # Errors
+/// [`ConfidenceError::InvalidParameter`] if `t` is `NaN` or $\nu$ is not finite and `> 0`.
+pub fn student_t_two_sided(t: f64, df: f64) -> Result<f64> {
+    if t.is_nan() {
+        return Err(invalid("t", t, "must not be NaN"));
+    }
+    positive("df", df)?;
+    Ok(incomplete_beta(df / 2.0, 0.5, df / (df + t * t))?.clamp(0.0, 1.0))
 }
 
 /// Regularised incomplete beta $I_x(a,b)$ for $a, b > 0$ (continued fraction, Numerical
 /// Recipes §6.4); $x \le 0$ gives 0 and $x \ge 1$ gives 1.
-pub fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+///
+/// # Errors
+/// [`ConfidenceError::InvalidParameter`] if $a$ or $b$ is not finite and `> 0`, or $x$ is
+/// `NaN`.
+pub fn incomplete_beta(a: f64, b: f64, x: f64) -> Result<f64> {
+    positive("a", a)?;
+    positive("b", b)?;
+    if x.is_nan() {
+        return Err(invalid("x", x, "must not be NaN"));
+    }
     if x <= 0.0 {
-        return 0.0;
+        return Ok(0.0);
     }
     if x >= 1.0 {
-        return 1.0;
+        return Ok(1.0);
     }
     let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
-    if x < (a + 1.0) / (a + b + 2.0) {
+    Ok(if x < (a + 1.0) / (a + b + 2.0) {
         ln_front.exp() * beta_cf(a, b, x) / a
     } else {
         1.0 - ln_front.exp() * beta_cf(b, a, 1.0 - x) / b
+    })
+}
+
+fn invalid(name: &'static str, value: f64, reason: &'static str) -> ConfidenceError {
+    ConfidenceError::InvalidParameter {
+        name,
+        value,
+        reason,
+    }
+}
+
+fn positive(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(invalid(name, value, "must be finite and > 0"))
     }
 }
 
@@ -109,6 +144,34 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incomplete_beta_known_values_and_bad_input() {
+        // I_x(1, 1) = x; I_{1/2}(a, a) = 1/2; the ends.
+        for x in [0.1, 0.37, 0.9] {
+            assert!((incomplete_beta(1.0, 1.0, x).unwrap() - x).abs() < 1e-12);
+        }
+        assert!((incomplete_beta(3.5, 3.5, 0.5).unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(incomplete_beta(2.0, 3.0, -1.0).unwrap(), 0.0);
+        assert_eq!(incomplete_beta(2.0, 3.0, 2.0).unwrap(), 1.0);
+        assert_eq!(student_t_two_sided(f64::INFINITY, 3.0).unwrap(), 0.0);
+        for (a, b, x) in [
+            (0.0, 1.0, 0.5),
+            (1.0, -1.0, 0.5),
+            (f64::NAN, 1.0, 0.5),
+            (1.0, 1.0, f64::NAN),
+        ] {
+            assert!(incomplete_beta(a, b, x).is_err(), "({a}, {b}, {x})");
+        }
+        for (t, df) in [
+            (f64::NAN, 3.0),
+            (1.0, 0.0),
+            (1.0, f64::INFINITY),
+            (1.0, -2.0),
+        ] {
+            assert!(student_t_two_sided(t, df).is_err(), "({t}, {df})");
+        }
+    }
 
     #[test]
     fn ln_gamma_and_digamma_match_known_values() {

@@ -64,7 +64,8 @@ pub struct PairedTest {
 /// Paired t-test of `b` against `a` (equal lengths ≥ 2).
 ///
 /// # Errors
-/// [`LabError::Stats`] for unequal lengths or fewer than two pairs.
+/// [`LabError::Stats`] for unequal lengths or fewer than two pairs;
+/// [`LabError::Confidence`] if the t statistic is `NaN` (a `NaN` in the samples).
 pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<PairedTest> {
     if a.len() != b.len() {
         return Err(LabError::Stats("paired test needs equal-length samples"));
@@ -84,7 +85,7 @@ pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<PairedTest> {
         }
     } else {
         let t = ms.mean / se;
-        (t, student_t_two_sided(t, df as f64))
+        (t, student_t_two_sided(t, df as f64)?)
     };
     Ok(PairedTest {
         mean_diff: ms.mean,
@@ -133,10 +134,10 @@ mod tests {
     fn student_t_p_values_match_tables() {
         // Two-sided critical values: t_{0.975, 4} = 2.776445, t_{0.975, 30} = 2.042272,
         // t_{0.995, 2} = 9.924843 (standard tables, 6 digits).
-        assert!((student_t_two_sided(2.776_445, 4.0) - 0.05).abs() < 1e-5);
-        assert!((student_t_two_sided(2.042_272, 30.0) - 0.05).abs() < 1e-5);
-        assert!((student_t_two_sided(9.924_843, 2.0) - 0.01).abs() < 1e-5);
-        assert!((student_t_two_sided(0.0, 5.0) - 1.0).abs() < 1e-12);
+        assert!((student_t_two_sided(2.776_445, 4.0).unwrap() - 0.05).abs() < 1e-5);
+        assert!((student_t_two_sided(2.042_272, 30.0).unwrap() - 0.05).abs() < 1e-5);
+        assert!((student_t_two_sided(9.924_843, 2.0).unwrap() - 0.01).abs() < 1e-5);
+        assert!((student_t_two_sided(0.0, 5.0).unwrap() - 1.0).abs() < 1e-12);
     }
 
     #[test]
