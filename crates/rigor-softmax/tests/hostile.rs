@@ -373,25 +373,7 @@ fn unmasked(row: &[f32]) -> f64 {
 /// softmax(β x) in f64 with masks and the NaN convention (β ≥ 0; β = 0 is uniform).
 fn scaled_softmax64(row: &[f32], beta: f64) -> Vec<f64> {
     let x: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
-    if x.iter().any(|v| v.is_nan() || *v == f64::INFINITY) {
-        return vec![f64::NAN; x.len()];
-    }
-    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY {
-        return vec![0.0; x.len()];
-    }
-    let e: Vec<f64> = x
-        .iter()
-        .map(|&v| {
-            if v == f64::NEG_INFINITY {
-                0.0
-            } else {
-                (beta * (v - m)).exp()
-            }
-        })
-        .collect();
-    let s: f64 = e.iter().sum();
-    e.iter().map(|v| v / s).collect()
+    common::scaled_softmax64(&x, beta)
 }
 
 /// α-entmax of scale · z in f64 (masks stay masks).

@@ -90,20 +90,7 @@ pub fn oracle64(n: &Normalizer, x: &[f64]) -> Vec<f64> {
         return vec![0.0; x.len()];
     }
     let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let soft = |beta: f64| -> Vec<f64> {
-        let e: Vec<f64> = x
-            .iter()
-            .map(|&v| {
-                if v == f64::NEG_INFINITY {
-                    0.0
-                } else {
-                    (beta * (v - m)).exp()
-                }
-            })
-            .collect();
-        let s: f64 = e.iter().sum();
-        e.iter().map(|v| v / s).collect()
-    };
+    let soft = |beta: f64| scaled_softmax64(x, beta);
     match n {
         Normalizer::Softmax { temperature } => soft(temperature.beta()),
         Normalizer::Scalable { s } => soft(s.s() * (unmasked as f64).ln()),
@@ -176,4 +163,29 @@ pub fn softpick_oracle(x: &[f64]) -> Vec<f64> {
         .collect();
     let s: f64 = u.iter().map(|v| v.abs()).sum::<f64>() + 1e-8;
     u.iter().map(|&v| v.max(0.0) / s).collect()
+}
+
+/// softmax(β (x − max)) in f64 for β ≥ 0 (β = 0: uniform over the unmasked entries), with
+/// rigor's conventions: `−∞` entries get 0, a fully masked row is zeros, a row holding `NaN`
+/// or `+∞` is `NaN`.
+pub fn scaled_softmax64(x: &[f64], beta: f64) -> Vec<f64> {
+    if x.iter().any(|v| v.is_nan() || *v == f64::INFINITY) {
+        return vec![f64::NAN; x.len()];
+    }
+    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return vec![0.0; x.len()];
+    }
+    let e: Vec<f64> = x
+        .iter()
+        .map(|&v| {
+            if v == f64::NEG_INFINITY {
+                0.0
+            } else {
+                (beta * (v - m)).exp()
+            }
+        })
+        .collect();
+    let s: f64 = e.iter().sum();
+    e.iter().map(|v| v / s).collect()
 }
